@@ -1,0 +1,133 @@
+//! `audit`: the operator's tool over recordings and logs (DESIGN.md "Command-line surface").
+
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use audit::{EXIT_OK, EXIT_USAGE, normalize};
+use clap::{Parser, Subcommand};
+use liq_core::event::{Exchange, Market};
+use liq_core::normalize::StreamKind;
+
+/// Log metrics, order-book reports, prediction backtests and charts.
+#[derive(Parser, Debug)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print one normalized event per line as JSON (summary on stderr).
+    Normalize {
+        /// A capture-v1 file, or with --exchange a file of raw messages (one per line).
+        file: PathBuf,
+        /// Read FILE as raw messages of this exchange (binance, bybit, okx).
+        #[arg(long)]
+        exchange: Option<Exchange>,
+        /// Raw mode: market of the messages (perp, spot).
+        #[arg(long, requires = "exchange")]
+        market: Option<Market>,
+        /// Raw mode: stream of the messages (detected per message when absent).
+        #[arg(long, requires = "exchange")]
+        stream: Option<StreamKind>,
+        /// Raw mode: instrument id, for REST answers that do not name it.
+        #[arg(long, requires = "exchange")]
+        instrument: Option<String>,
+    },
+    /// Order-book rebuild report per exchange and instrument.
+    Books {
+        /// A capture-v1 file.
+        file: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Metrics and markdown report over JSONL logs.
+    Logs {
+        /// The log directory.
+        dir: PathBuf,
+        /// Print JSON instead of markdown.
+        #[arg(long)]
+        json: bool,
+        /// Offset of the logs' local-time strings from UTC, in hours.
+        #[arg(long, value_name = "HOURS", allow_hyphen_values = true)]
+        tz_offset: Option<f64>,
+    },
+    /// Prediction scoring per spec/prediction_eval.md.
+    Backtest {
+        /// A capture-v1 replay.
+        file: PathBuf,
+        /// Print the protocol JSON.
+        #[arg(long)]
+        json: bool,
+        /// Use the reference preset.
+        #[arg(long)]
+        reference_compat: bool,
+        /// Write the heatmap's predictions to PATH.
+        #[arg(long, value_name = "PATH")]
+        emit_predictions: Option<PathBuf>,
+    },
+    /// SVG chart of candles, heatmap, zones and liquidations.
+    Chart {
+        /// A capture-v1 replay.
+        #[arg(long, value_name = "FILE")]
+        replay: PathBuf,
+        /// Output SVG file.
+        #[arg(long, value_name = "FILE.svg")]
+        out: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Normalize {
+            file,
+            exchange,
+            market,
+            stream,
+            instrument,
+        } => {
+            let opts = normalize::Options {
+                exchange,
+                market,
+                stream,
+                instrument,
+            };
+            let stdout = io::stdout();
+            let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+            let result = normalize::run(&file, &opts, &mut out);
+            let flushed = out.flush();
+            match result {
+                Ok((norm, summary)) => {
+                    let _ = normalize::write_summary(&norm, &summary, &mut io::stderr());
+                    if let Err(e) = flushed
+                        && e.kind() != io::ErrorKind::BrokenPipe
+                    {
+                        eprintln!("audit normalize: cannot write output: {e}");
+                        return ExitCode::from(audit::EXIT_FAILURE);
+                    }
+                    ExitCode::from(EXIT_OK)
+                }
+                Err(normalize::NormalizeCmdError::Output(e))
+                    if e.kind() == io::ErrorKind::BrokenPipe =>
+                {
+                    ExitCode::from(EXIT_OK)
+                }
+                Err(e) => {
+                    eprintln!("audit normalize: {e}");
+                    ExitCode::from(e.exit_code())
+                }
+            }
+        }
+        Command::Books { .. }
+        | Command::Logs { .. }
+        | Command::Backtest { .. }
+        | Command::Chart { .. } => {
+            eprintln!("audit: this command is not built yet (see the open issues)");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}

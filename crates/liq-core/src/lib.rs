@@ -1,0 +1,11 @@
+//! Pure, synchronous, deterministic domain logic of the liquidation heatmap service.
+//!
+//! No tokio, no file system, no network, no clock: time enters as arguments. See
+//! `docs/ARCHITECTURE.md` for how the crates fit together.
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+pub mod event;
+pub mod grid;
+pub mod leverage;
+pub mod normalize;
+pub mod symbols;

@@ -1,0 +1,158 @@
+//! Reader of the `capture-v1` line format (`../shared/fixtures/README.md` section 1).
+//!
+//! JSON Lines, one object per line with `ts` (Unix seconds) and `kind` (`meta`, `raw`, `minute`,
+//! `liquidation`); files ending in `.gz` are read through gzip. Lines are parsed borrowing from
+//! the line buffer, so a raw exchange message is handed to the normalizer without a copy.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader};
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// Errors of the capture reader.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    /// The file cannot be opened or read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// A line is not a capture record.
+    #[error("line {line}: {reason}")]
+    BadLine {
+        /// 1-based line number.
+        line: u64,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One parsed capture line (fields the reader does not know are ignored).
+#[derive(Debug, Deserialize)]
+pub struct CaptureLine<'a> {
+    /// Time the line became available (receive time for raw messages), Unix seconds.
+    pub ts: f64,
+    /// `meta`, `raw`, `minute` or `liquidation`.
+    #[serde(borrow)]
+    pub kind: Cow<'a, str>,
+    /// Exchange of a raw message.
+    #[serde(borrow, default)]
+    pub exchange: Option<Cow<'a, str>>,
+    /// `perp` or `spot`.
+    #[serde(borrow, default)]
+    pub market: Option<Cow<'a, str>>,
+    /// The exchange's instrument id (`*` for all-instrument channels), or a short symbol on
+    /// minute and liquidation lines.
+    #[serde(borrow, default)]
+    pub symbol: Option<Cow<'a, str>>,
+    /// `depth`, `trades`, `liquidations`, `open_interest`, `funding`, `ticker`.
+    #[serde(borrow, default)]
+    pub stream: Option<Cow<'a, str>>,
+    /// `ws` or `rest`.
+    #[serde(borrow, default)]
+    pub via: Option<Cow<'a, str>>,
+    /// The exchange message as received.
+    #[serde(borrow, default)]
+    pub msg: Option<&'a RawValue>,
+    /// The `format` of a meta line.
+    #[serde(borrow, default)]
+    pub format: Option<Cow<'a, str>>,
+}
+
+/// The format name of version 1.
+pub const FORMAT_V1: &str = "capture-v1";
+
+/// Parses one line.
+pub fn parse_line(line: &str, line_no: u64) -> Result<CaptureLine<'_>, CaptureError> {
+    serde_json::from_str(line).map_err(|e| CaptureError::BadLine {
+        line: line_no,
+        reason: e.to_string(),
+    })
+}
+
+/// Whether a first line is a capture-v1 meta line.
+pub fn is_capture_meta(first_line: &str) -> bool {
+    matches!(parse_line(first_line, 1), Ok(l) if l.kind == "meta" && l.format.as_deref() == Some(FORMAT_V1))
+}
+
+/// Opens a file for line reading, through gzip when the name ends in `.gz`.
+pub fn open_lines(path: &Path) -> Result<Box<dyn BufRead>, CaptureError> {
+    let file = File::open(path).map_err(|source| CaptureError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let gz = path.extension().is_some_and(|e| e == "gz");
+    Ok(if gz {
+        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(file)))
+    } else {
+        Box::new(BufReader::with_capacity(1 << 16, file))
+    })
+}
+
+/// Reads lines one at a time into a reused buffer, counting them and stripping the newline.
+pub struct LineReader {
+    inner: Box<dyn BufRead>,
+    buf: String,
+    line_no: u64,
+    path: String,
+}
+
+impl LineReader {
+    /// Opens `path` (see [`open_lines`]).
+    pub fn open(path: &Path) -> Result<Self, CaptureError> {
+        Ok(LineReader {
+            inner: open_lines(path)?,
+            buf: String::new(),
+            line_no: 0,
+            path: path.display().to_string(),
+        })
+    }
+
+    /// The next line (without its line ending) and its 1-based number; `None` at the end.
+    pub fn next_line(&mut self) -> Result<Option<(u64, &str)>, CaptureError> {
+        self.buf.clear();
+        let n = self
+            .inner
+            .read_line(&mut self.buf)
+            .map_err(|source| CaptureError::Io {
+                path: self.path.clone(),
+                source,
+            })?;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.line_no += 1;
+        let line = self.buf.trim_end_matches(['\n', '\r']);
+        Ok(Some((self.line_no, line)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_raw_line_and_borrows_the_message() {
+        let line = r#"{"ts":1706607144.2317066,"kind":"raw","exchange":"binance","market":"perp","symbol":"BTCUSD_PERP","stream":"depth","via":"ws","msg":{"e":"depthUpdate","b":[["21692.9","65"]],"a":[]}}"#;
+        let l = parse_line(line, 1).unwrap();
+        assert_eq!(l.kind, "raw");
+        assert_eq!(l.exchange.as_deref(), Some("binance"));
+        assert_eq!(l.stream.as_deref(), Some("depth"));
+        assert_eq!(
+            l.msg.unwrap().get(),
+            r#"{"e":"depthUpdate","b":[["21692.9","65"]],"a":[]}"#
+        );
+        assert!(!is_capture_meta(line));
+        assert!(is_capture_meta(
+            r#"{"ts":1,"kind":"meta","format":"capture-v1"}"#
+        ));
+        assert!(parse_line("{", 7).is_err());
+    }
+}
