@@ -6,6 +6,7 @@
 
 pub mod event;
 pub mod grid;
+pub mod hash;
 pub mod leverage;
 pub mod normalize;
 pub mod symbols;

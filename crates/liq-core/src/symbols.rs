@@ -10,6 +10,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::event::{Exchange, Market};
+use crate::hash::FnvBuild;
 
 /// How an instrument's reported size converts to base units.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -198,7 +199,7 @@ pub struct SymbolRegistry {
     symbols: Vec<SymbolConfig>,
     names: Vec<Arc<str>>,
     // One map per (exchange, market), keyed by instrument id.
-    by_instrument: [HashMap<Box<str>, Instrument>; 6],
+    by_instrument: [HashMap<Box<str>, Instrument, FnvBuild>; 6],
 }
 
 fn slot(exchange: Exchange, market: Market) -> usize {
@@ -226,7 +227,7 @@ impl SymbolRegistry {
     /// Builds and validates a registry.
     pub fn new(config: RegistryConfig) -> Result<Self, RegistryError> {
         let mut names: Vec<Arc<str>> = Vec::new();
-        let mut by_instrument: [HashMap<Box<str>, Instrument>; 6] = Default::default();
+        let mut by_instrument: [HashMap<Box<str>, Instrument, FnvBuild>; 6] = Default::default();
         for s in &config.symbols {
             let valid_name = !s.symbol.is_empty()
                 && s.symbol.len() <= 10

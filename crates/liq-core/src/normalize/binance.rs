@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
-use super::wire::{Levels, Ms, RawNum, SeqNum, Text, opt_finite, req_positive, truncate};
+use super::wire::{Levels, Ms, Scalar, SeqNum, Text, opt_finite, req_positive, truncate};
 use super::{
     Batch, Frame, FrameResult, Normalizer, RawLiquidation, Reason, StreamKind, item_error,
 };
@@ -40,13 +40,13 @@ struct ForceOrderBody<'a> {
     #[serde(rename = "S", borrow)]
     side: Option<Text<'a>>,
     #[serde(borrow)]
-    q: Option<RawNum<'a>>,
+    q: Option<Scalar<'a>>,
     #[serde(borrow)]
-    p: Option<RawNum<'a>>,
+    p: Option<Scalar<'a>>,
     #[serde(borrow)]
-    ap: Option<RawNum<'a>>,
+    ap: Option<Scalar<'a>>,
     #[serde(borrow)]
-    z: Option<RawNum<'a>>,
+    z: Option<Scalar<'a>>,
     #[serde(rename = "X", borrow)]
     status: Option<Text<'a>>,
     #[serde(rename = "T")]
@@ -62,9 +62,9 @@ struct AggTrade<'a> {
     #[serde(borrow)]
     s: Option<Text<'a>>,
     #[serde(borrow)]
-    p: Option<RawNum<'a>>,
+    p: Option<Scalar<'a>>,
     #[serde(borrow)]
-    q: Option<RawNum<'a>>,
+    q: Option<Scalar<'a>>,
     #[serde(rename = "T")]
     trade_time: Option<Ms>,
     /// Buyer is the maker: `true` means the taker sold.
@@ -83,11 +83,11 @@ struct MarkPriceUpdate<'a> {
     #[serde(rename = "E")]
     event_time: Option<Ms>,
     #[serde(borrow)]
-    p: Option<RawNum<'a>>,
+    p: Option<Scalar<'a>>,
     #[serde(borrow)]
-    i: Option<RawNum<'a>>,
+    i: Option<Scalar<'a>>,
     #[serde(borrow)]
-    r: Option<RawNum<'a>>,
+    r: Option<Scalar<'a>>,
     #[serde(rename = "T")]
     next_funding: Option<Ms>,
 }
@@ -126,7 +126,7 @@ struct OpenInterestMsg<'a> {
     #[serde(borrow)]
     symbol: Option<Text<'a>>,
     #[serde(rename = "openInterest", borrow)]
-    open_interest: Option<RawNum<'a>>,
+    open_interest: Option<Scalar<'a>>,
     time: Option<Ms>,
 }
 
@@ -140,11 +140,11 @@ struct FundingItem<'a> {
     #[serde(rename = "fundingTime")]
     funding_time: Option<Ms>,
     #[serde(rename = "fundingRate", alias = "lastFundingRate", borrow)]
-    funding_rate: Option<RawNum<'a>>,
+    funding_rate: Option<Scalar<'a>>,
     #[serde(rename = "markPrice", borrow)]
-    mark_price: Option<RawNum<'a>>,
+    mark_price: Option<Scalar<'a>>,
     #[serde(rename = "indexPrice", borrow)]
-    index_price: Option<RawNum<'a>>,
+    index_price: Option<Scalar<'a>>,
     #[serde(rename = "nextFundingTime")]
     next_funding_time: Option<Ms>,
     time: Option<Ms>,
@@ -159,11 +159,11 @@ struct RatioItem<'a> {
     #[serde(borrow)]
     symbol: Option<Text<'a>>,
     #[serde(rename = "longShortRatio", borrow)]
-    ratio: Option<RawNum<'a>>,
+    ratio: Option<Scalar<'a>>,
     #[serde(rename = "longAccount", alias = "longPosition", borrow)]
-    long: Option<RawNum<'a>>,
+    long: Option<Scalar<'a>>,
     #[serde(rename = "shortAccount", alias = "shortPosition", borrow)]
-    short: Option<RawNum<'a>>,
+    short: Option<Scalar<'a>>,
     timestamp: Option<Ms>,
 }
 
@@ -179,7 +179,7 @@ struct Peek<'a> {
     #[serde(rename = "markPrice")]
     mark_price: Option<IgnoredAny>,
     #[serde(borrow)]
-    code: Option<RawNum<'a>>,
+    code: Option<Scalar<'a>>,
     #[serde(borrow)]
     msg: Option<Text<'a>>,
     result: Option<IgnoredAny>,
@@ -289,11 +289,7 @@ fn classify_other(payload: &str) -> Option<Result<(), Reason>> {
         return None;
     }
     if let (Some(code), Some(msg)) = (&peek.code, &peek.msg) {
-        let code = match code {
-            RawNum::Num(v) => format!("{v}"),
-            RawNum::Str(s) => truncate(s),
-            RawNum::Other(t) => (*t).to_owned(),
-        };
+        let code = code.display_text();
         return Some(Err(Reason::ExchangeError {
             code,
             message: truncate(msg),

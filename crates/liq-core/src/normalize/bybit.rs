@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
-use super::wire::{Levels, Ms, RawNum, SeqNum, Text, opt_finite, req_positive, truncate};
+use super::wire::{Item, Levels, Ms, Scalar, SeqNum, Text, opt_finite, req_positive, truncate};
 use super::{
     Batch, Frame, FrameResult, Normalizer, RawLiquidation, Reason, StreamKind, item_error,
 };
@@ -36,7 +36,7 @@ struct Msg<'a, D, R> {
     #[serde(borrow)]
     op: Option<Text<'a>>,
     #[serde(rename = "retCode", borrow)]
-    ret_code: Option<RawNum<'a>>,
+    ret_code: Option<Scalar<'a>>,
     #[serde(rename = "retMsg", borrow)]
     ret_msg_rest: Option<Text<'a>>,
     result: Option<R>,
@@ -58,10 +58,10 @@ struct LiqItem<'a> {
     #[serde(rename = "S", borrow)]
     side: Option<Text<'a>>,
     #[serde(borrow)]
-    v: Option<RawNum<'a>>,
+    v: Option<Scalar<'a>>,
     /// Bankruptcy price.
     #[serde(borrow)]
-    p: Option<RawNum<'a>>,
+    p: Option<Scalar<'a>>,
 }
 
 /// One `publicTrade` item.
@@ -78,9 +78,9 @@ struct TradeItem<'a> {
     #[serde(rename = "S", borrow)]
     side: Option<Text<'a>>,
     #[serde(borrow)]
-    v: Option<RawNum<'a>>,
+    v: Option<Scalar<'a>>,
     #[serde(borrow)]
-    p: Option<RawNum<'a>>,
+    p: Option<Scalar<'a>>,
 }
 
 /// Order-book data (WS `data` or REST `result`).
@@ -107,17 +107,17 @@ struct Ticker<'a> {
     #[serde(borrow)]
     symbol: Option<Text<'a>>,
     #[serde(rename = "markPrice", borrow)]
-    mark: Option<RawNum<'a>>,
+    mark: Option<Scalar<'a>>,
     #[serde(rename = "indexPrice", borrow)]
-    index: Option<RawNum<'a>>,
+    index: Option<Scalar<'a>>,
     #[serde(rename = "lastPrice", borrow)]
-    last: Option<RawNum<'a>>,
+    last: Option<Scalar<'a>>,
     #[serde(rename = "openInterest", borrow)]
-    oi: Option<RawNum<'a>>,
+    oi: Option<Scalar<'a>>,
     #[serde(rename = "openInterestValue", borrow)]
-    oi_value: Option<RawNum<'a>>,
+    oi_value: Option<Scalar<'a>>,
     #[serde(rename = "fundingRate", borrow)]
-    funding_rate: Option<RawNum<'a>>,
+    funding_rate: Option<Scalar<'a>>,
     #[serde(rename = "nextFundingTime")]
     next_funding: Option<Ms>,
 }
@@ -134,7 +134,7 @@ struct ListResult<'a, T> {
 #[derive(Deserialize)]
 struct OiPoint<'a> {
     #[serde(rename = "openInterest", borrow)]
-    oi: Option<RawNum<'a>>,
+    oi: Option<Scalar<'a>>,
     timestamp: Option<Ms>,
 }
 
@@ -186,11 +186,7 @@ fn control<D, R>(m: &Msg<'_, D, R>) -> Option<Result<(), Reason>> {
     if let Some(code) = &m.ret_code {
         if !matches!(code.value("retCode"), Ok(v) if v == 0.0) {
             return Some(Err(Reason::ExchangeError {
-                code: match code {
-                    RawNum::Num(v) => format!("{v}"),
-                    RawNum::Str(s) => truncate(s),
-                    RawNum::Other(t) => (*t).to_owned(),
-                },
+                code: code.display_text(),
                 message: truncate(m.ret_msg_rest.as_deref().unwrap_or("")),
             }));
         }
@@ -282,14 +278,42 @@ fn check<D, R>(m: &Msg<'_, D, R>, expected: StreamKind, out: &mut Batch) -> Resu
 }
 
 fn liquidations(n: &mut Normalizer, frame: &Frame<'_>, out: &mut Batch) -> Result<(), Reason> {
+    // Fast path: one typed pass; items that are not objects are skipped (F16).
+    let Ok(m) = serde_json::from_str::<Msg<'_, Vec<Item<LiqItem<'_>>>, IgnoredAny>>(frame.payload)
+    else {
+        return liquidations_isolated(n, frame, out);
+    };
+    if check(&m, StreamKind::Liquidations, out)? {
+        return Ok(());
+    }
+    for item in m.data.ok_or(Reason::Missing("data"))? {
+        let r = match item {
+            Item::Ok(it) => liquidation_item(n, frame, &it, out),
+            Item::Bad(kind) => Err(Reason::NotAnObject(kind)),
+        };
+        if let Err(reason) = r {
+            item_error(frame, StreamKind::Liquidations, reason, out);
+        }
+    }
+    Ok(())
+}
+
+/// Slow path for a batch the typed pass rejected: each item is parsed on its own, so a bad item
+/// (a field of the wrong JSON type, say) costs only itself (F16).
+fn liquidations_isolated(
+    n: &mut Normalizer,
+    frame: &Frame<'_>,
+    out: &mut Batch,
+) -> Result<(), Reason> {
     let m: Msg<'_, Vec<&RawValue>, IgnoredAny> = serde_json::from_str(frame.payload)?;
     if check(&m, StreamKind::Liquidations, out)? {
         return Ok(());
     }
-    let items = m.data.ok_or(Reason::Missing("data"))?;
-    // F16: a bad item is counted and skipped; the rest of the batch is kept.
-    for raw in items {
-        if let Err(reason) = liquidation_item(n, frame, raw, out) {
+    for raw in m.data.ok_or(Reason::Missing("data"))? {
+        let r = serde_json::from_str::<LiqItem<'_>>(raw.get())
+            .map_err(Reason::from)
+            .and_then(|it| liquidation_item(n, frame, &it, out));
+        if let Err(reason) = r {
             item_error(frame, StreamKind::Liquidations, reason, out);
         }
     }
@@ -299,10 +323,9 @@ fn liquidations(n: &mut Normalizer, frame: &Frame<'_>, out: &mut Batch) -> Resul
 fn liquidation_item(
     n: &mut Normalizer,
     frame: &Frame<'_>,
-    raw: &RawValue,
+    it: &LiqItem<'_>,
     out: &mut Batch,
 ) -> Result<(), Reason> {
-    let it: LiqItem<'_> = serde_json::from_str(raw.get())?;
     let symbol = it.s.as_deref().ok_or(Reason::Missing("s"))?;
     let side = match it.side.as_deref() {
         Some("Buy") => Side::Long,

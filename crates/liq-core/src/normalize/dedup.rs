@@ -4,19 +4,19 @@
 //! liquidation is a duplicate when `(exchange, instrument, exchange time, price, size, side)`
 //! equals one seen within the window. Events without an exchange time are never de-duplicated.
 
-use std::collections::{HashSet, VecDeque};
-use std::sync::Arc;
-
 use crate::event::{Exchange, Side};
+use crate::hash::{FnvBuild, fnv1a};
+use std::collections::{HashSet, VecDeque};
 
 /// Seconds of exchange time a liquidation is remembered for.
 pub const DEDUP_WINDOW_SECS: f64 = 10.0;
 const MAX_ENTRIES: usize = 4096;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Key {
     exchange: Exchange,
-    instrument: Arc<str>,
+    /// FNV-1a of the instrument id.
+    instrument: u64,
     ts_ms: i64,
     price: u64,
     qty: u64,
@@ -27,7 +27,7 @@ struct Key {
 #[derive(Debug, Default)]
 pub struct LiquidationDedup {
     order: VecDeque<(f64, Key)>,
-    seen: HashSet<Key>,
+    seen: HashSet<Key, FnvBuild>,
 }
 
 impl LiquidationDedup {
@@ -36,7 +36,7 @@ impl LiquidationDedup {
     pub fn is_duplicate(
         &mut self,
         exchange: Exchange,
-        instrument: &Arc<str>,
+        instrument: &str,
         ts_ms: Option<i64>,
         ts: f64,
         price: f64,
@@ -57,7 +57,7 @@ impl LiquidationDedup {
         }
         let key = Key {
             exchange,
-            instrument: instrument.clone(),
+            instrument: fnv1a(instrument),
             ts_ms,
             price: price.to_bits(),
             qty: qty.to_bits(),
@@ -66,7 +66,7 @@ impl LiquidationDedup {
         if self.seen.contains(&key) {
             return true;
         }
-        self.seen.insert(key.clone());
+        self.seen.insert(key);
         self.order.push_back((ts, key));
         false
     }
@@ -79,16 +79,16 @@ mod tests {
     #[test]
     fn same_order_twice_is_a_duplicate_within_the_window_only() {
         let mut d = LiquidationDedup::default();
-        let id: Arc<str> = Arc::from("BTC-USDT-SWAP");
+        let id = "BTC-USDT-SWAP";
         let ex = Exchange::Okx;
-        assert!(!d.is_duplicate(ex, &id, Some(1000), 1.0, 65000.0, 0.12, Side::Long));
-        assert!(d.is_duplicate(ex, &id, Some(1000), 1.0, 65000.0, 0.12, Side::Long));
-        assert!(!d.is_duplicate(ex, &id, Some(1000), 1.0, 65000.0, 0.12, Side::Short));
-        assert!(!d.is_duplicate(ex, &id, Some(1001), 1.001, 65000.0, 0.12, Side::Long));
-        assert!(!d.is_duplicate(ex, &id, None, 1.0, 65000.0, 0.12, Side::Long));
-        assert!(!d.is_duplicate(ex, &id, None, 1.0, 65000.0, 0.12, Side::Long));
+        assert!(!d.is_duplicate(ex, id, Some(1000), 1.0, 65000.0, 0.12, Side::Long));
+        assert!(d.is_duplicate(ex, id, Some(1000), 1.0, 65000.0, 0.12, Side::Long));
+        assert!(!d.is_duplicate(ex, id, Some(1000), 1.0, 65000.0, 0.12, Side::Short));
+        assert!(!d.is_duplicate(ex, id, Some(1001), 1.001, 65000.0, 0.12, Side::Long));
+        assert!(!d.is_duplicate(ex, id, None, 1.0, 65000.0, 0.12, Side::Long));
+        assert!(!d.is_duplicate(ex, id, None, 1.0, 65000.0, 0.12, Side::Long));
         // After the window, the first order is forgotten.
-        assert!(!d.is_duplicate(ex, &id, Some(30000), 30.0, 1.0, 1.0, Side::Long));
-        assert!(!d.is_duplicate(ex, &id, Some(1000), 1.0, 65000.0, 0.12, Side::Long));
+        assert!(!d.is_duplicate(ex, id, Some(30000), 30.0, 1.0, 1.0, Side::Long));
+        assert!(!d.is_duplicate(ex, id, Some(1000), 1.0, 65000.0, 0.12, Side::Long));
     }
 }

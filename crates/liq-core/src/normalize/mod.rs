@@ -14,7 +14,6 @@ mod dedup;
 mod okx;
 mod wire;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -51,6 +50,37 @@ pub enum StreamKind {
 }
 
 impl StreamKind {
+    /// Every stream kind, in counter order.
+    pub const ALL: [StreamKind; 11] = [
+        StreamKind::Liquidations,
+        StreamKind::Trades,
+        StreamKind::MarkPrice,
+        StreamKind::Depth,
+        StreamKind::OpenInterest,
+        StreamKind::Funding,
+        StreamKind::Ticker,
+        StreamKind::TraderRatio(RatioKind::TopAccount),
+        StreamKind::TraderRatio(RatioKind::TopPosition),
+        StreamKind::TraderRatio(RatioKind::GlobalAccount),
+        StreamKind::Unknown,
+    ];
+
+    fn index(self) -> usize {
+        match self {
+            StreamKind::Liquidations => 0,
+            StreamKind::Trades => 1,
+            StreamKind::MarkPrice => 2,
+            StreamKind::Depth => 3,
+            StreamKind::OpenInterest => 4,
+            StreamKind::Funding => 5,
+            StreamKind::Ticker => 6,
+            StreamKind::TraderRatio(RatioKind::TopAccount) => 7,
+            StreamKind::TraderRatio(RatioKind::TopPosition) => 8,
+            StreamKind::TraderRatio(RatioKind::GlobalAccount) => 9,
+            StreamKind::Unknown => 10,
+        }
+    }
+
     /// The name used in capture files and counters.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -150,6 +180,9 @@ pub enum Reason {
         /// The exchange's message (truncated).
         message: String,
     },
+    /// A batch item is not a JSON object.
+    #[error("batch item is {0}, not an object")]
+    NotAnObject(&'static str),
     /// The message is valid JSON but of no format this stream knows.
     #[error("unrecognised message ({0})")]
     Unrecognised(&'static str),
@@ -159,7 +192,7 @@ impl Reason {
     /// A short, stable label for counters.
     pub fn label(&self) -> &'static str {
         match self {
-            Reason::Json(_) => "malformed",
+            Reason::Json(_) | Reason::NotAnObject(_) => "malformed",
             Reason::Missing(_) => "missing_field",
             Reason::BadNumber { .. } => "bad_number",
             Reason::NotPositive { .. } | Reason::NotFinite { .. } => "bad_value",
@@ -253,7 +286,7 @@ pub struct Normalizer {
     registry: Arc<SymbolRegistry>,
     bybit_tickers: bybit::TickerState,
     dedup: LiquidationDedup,
-    stats: BTreeMap<(Exchange, StreamKind), StreamStats>,
+    stats: [[StreamStats; StreamKind::ALL.len()]; Exchange::ALL.len()],
 }
 
 /// Instrument resolution result.
@@ -283,7 +316,7 @@ impl Normalizer {
             registry,
             bybit_tickers: bybit::TickerState::default(),
             dedup: LiquidationDedup::default(),
-            stats: BTreeMap::new(),
+            stats: Default::default(),
         }
     }
 
@@ -292,9 +325,23 @@ impl Normalizer {
         &self.registry
     }
 
-    /// Counters per exchange and stream, in a stable order.
-    pub fn stats(&self) -> &BTreeMap<(Exchange, StreamKind), StreamStats> {
-        &self.stats
+    /// Counters of the exchanges and streams that saw anything, in a stable order.
+    pub fn stats(&self) -> Vec<((Exchange, StreamKind), StreamStats)> {
+        let mut v = Vec::new();
+        for ex in Exchange::ALL {
+            for k in StreamKind::ALL {
+                let st = *self.stream_stats(ex, k);
+                if st != StreamStats::default() {
+                    v.push(((ex, k), st));
+                }
+            }
+        }
+        v
+    }
+
+    /// Counters of one exchange and stream.
+    pub fn stream_stats(&self, exchange: Exchange, stream: StreamKind) -> &StreamStats {
+        &self.stats[exchange as usize][stream.index()]
     }
 
     /// Normalizes one message into `out` (which is cleared first).
@@ -317,7 +364,7 @@ impl Normalizer {
                 reason,
             });
         }
-        let st = self.stats.entry((frame.exchange, stream)).or_default();
+        let st = self.stat(frame.exchange, stream);
         st.messages += 1;
         st.events += out.events.len() as u64;
         st.control += u64::from(out.control);
@@ -325,7 +372,7 @@ impl Normalizer {
     }
 
     pub(crate) fn stat(&mut self, exchange: Exchange, stream: StreamKind) -> &mut StreamStats {
-        self.stats.entry((exchange, stream)).or_default()
+        &mut self.stats[exchange as usize][stream.index()]
     }
 
     /// Resolves an instrument id through the registry (unknown ids keep `symbol: None`).

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
-use super::wire::{Levels, Ms, RawNum, SeqNum, Text, opt_finite, req_positive, truncate};
+use super::wire::{Item, Levels, Ms, Scalar, SeqNum, Text, opt_finite, req_positive, truncate};
 use super::{
     Batch, Frame, FrameResult, Normalizer, RawLiquidation, Reason, StreamKind, item_error,
 };
@@ -29,7 +29,7 @@ struct Msg<'a, T> {
     #[serde(borrow)]
     event: Option<Text<'a>>,
     #[serde(borrow)]
-    code: Option<RawNum<'a>>,
+    code: Option<Scalar<'a>>,
     #[serde(borrow)]
     msg: Option<Text<'a>>,
 }
@@ -47,12 +47,13 @@ struct Arg<'a> {
 /// Real capture: `{"details":[{"bkLoss":"0","bkPx":"3.075","ccy":"","posSide":"short",
 /// "side":"buy","sz":"2076","ts":"1706607168920"}],"instFamily":"API3-USDT",
 /// "instId":"API3-USDT-SWAP","instType":"SWAP","uly":"API3-USDT"}`
+///
+/// `D` is `Item<LiqDetail>` on the fast path and `&RawValue` on the isolating slow path.
 #[derive(Deserialize)]
-struct LiqItem<'a> {
+struct LiqItem<'a, D> {
     #[serde(rename = "instId", borrow)]
     inst_id: Option<Text<'a>>,
-    #[serde(borrow)]
-    details: Option<Vec<&'a RawValue>>,
+    details: Option<Vec<D>>,
 }
 
 /// One liquidation detail: `posSide` is the position side (`long`, `short`, or `net`), `side`
@@ -60,9 +61,9 @@ struct LiqItem<'a> {
 #[derive(Deserialize)]
 struct LiqDetail<'a> {
     #[serde(rename = "bkPx", borrow)]
-    bk_px: Option<RawNum<'a>>,
+    bk_px: Option<Scalar<'a>>,
     #[serde(borrow)]
-    sz: Option<RawNum<'a>>,
+    sz: Option<Scalar<'a>>,
     #[serde(rename = "posSide", borrow)]
     pos_side: Option<Text<'a>>,
     #[serde(borrow)]
@@ -77,9 +78,9 @@ struct TradeItem<'a> {
     #[serde(rename = "instId", borrow)]
     inst_id: Option<Text<'a>>,
     #[serde(borrow)]
-    px: Option<RawNum<'a>>,
+    px: Option<Scalar<'a>>,
     #[serde(borrow)]
-    sz: Option<RawNum<'a>>,
+    sz: Option<Scalar<'a>>,
     #[serde(borrow)]
     side: Option<Text<'a>>,
     ts: Option<Ms>,
@@ -114,17 +115,17 @@ struct InfoItem<'a> {
     #[serde(rename = "instId", borrow)]
     inst_id: Option<Text<'a>>,
     #[serde(rename = "fundingRate", borrow)]
-    funding_rate: Option<RawNum<'a>>,
+    funding_rate: Option<Scalar<'a>>,
     #[serde(rename = "fundingTime")]
     funding_time: Option<Ms>,
     #[serde(borrow)]
-    oi: Option<RawNum<'a>>,
+    oi: Option<Scalar<'a>>,
     #[serde(rename = "oiCcy", borrow)]
-    oi_ccy: Option<RawNum<'a>>,
+    oi_ccy: Option<Scalar<'a>>,
     #[serde(rename = "oiUsd", borrow)]
-    oi_usd: Option<RawNum<'a>>,
+    oi_usd: Option<Scalar<'a>>,
     #[serde(rename = "markPx", borrow)]
-    mark_px: Option<RawNum<'a>>,
+    mark_px: Option<Scalar<'a>>,
     ts: Option<Ms>,
 }
 
@@ -155,21 +156,17 @@ fn kind_of_channel(channel: &str) -> StreamKind {
     }
 }
 
-fn code_text(c: &RawNum<'_>) -> String {
-    match c {
-        RawNum::Num(v) => format!("{v}"),
-        RawNum::Str(s) => truncate(s),
-        RawNum::Other(t) => (*t).to_owned(),
-    }
-}
-
 /// Events (`subscribe` acks, `error`), REST error codes and channel agreement.
 /// Returns `Ok(true)` for a control frame.
 fn check<T>(m: &Msg<'_, T>, expected: StreamKind, out: &mut Batch) -> Result<bool, Reason> {
     if let Some(ev) = m.event.as_deref() {
         if ev == "error" {
             return Err(Reason::ExchangeError {
-                code: m.code.as_ref().map(code_text).unwrap_or_default(),
+                code: m
+                    .code
+                    .as_ref()
+                    .map(Scalar::display_text)
+                    .unwrap_or_default(),
                 message: truncate(m.msg.as_deref().unwrap_or("")),
             });
         }
@@ -180,7 +177,7 @@ fn check<T>(m: &Msg<'_, T>, expected: StreamKind, out: &mut Batch) -> Result<boo
         && !matches!(code.value("code"), Ok(v) if v == 0.0)
     {
         return Err(Reason::ExchangeError {
-            code: code_text(code),
+            code: code.display_text(),
             message: truncate(m.msg.as_deref().unwrap_or("")),
         });
     }
@@ -254,41 +251,70 @@ fn detect(payload: &str, out: &mut Batch) -> Result<StreamKind, (StreamKind, Rea
 }
 
 fn liquidations(n: &mut Normalizer, frame: &Frame<'_>, out: &mut Batch) -> Result<(), Reason> {
+    // Fast path: one typed pass; items and details that are not objects are skipped (F16).
+    type Fast<'a> = Msg<'a, Item<LiqItem<'a, Item<LiqDetail<'a>>>>>;
+    let Ok(m) = serde_json::from_str::<Fast<'_>>(frame.payload) else {
+        return liquidations_isolated(n, frame, out);
+    };
+    if check(&m, StreamKind::Liquidations, out)? {
+        return Ok(());
+    }
+    for item in m.data.ok_or(Reason::Missing("data"))? {
+        let r = match item {
+            Item::Ok(item) => item_details(&item).map(|(inst, details)| {
+                for d in details {
+                    let r = match d {
+                        Item::Ok(d) => detail(n, frame, inst, d, out),
+                        Item::Bad(kind) => Err(Reason::NotAnObject(kind)),
+                    };
+                    if let Err(reason) = r {
+                        item_error(frame, StreamKind::Liquidations, reason, out);
+                    }
+                }
+            }),
+            Item::Bad(kind) => Err(Reason::NotAnObject(kind)),
+        };
+        if let Err(reason) = r {
+            item_error(frame, StreamKind::Liquidations, reason, out);
+        }
+    }
+    Ok(())
+}
+
+fn item_details<'i, 'a, D>(item: &'i LiqItem<'a, D>) -> Result<(&'i str, &'i [D]), Reason> {
+    let inst = item.inst_id.as_deref().ok_or(Reason::Missing("instId"))?;
+    let details = item.details.as_deref().ok_or(Reason::Missing("details"))?;
+    Ok((inst, details))
+}
+
+/// Slow path for a frame the typed pass rejected: every item and detail is parsed on its own,
+/// so a malformed one costs only itself (F16).
+fn liquidations_isolated(
+    n: &mut Normalizer,
+    frame: &Frame<'_>,
+    out: &mut Batch,
+) -> Result<(), Reason> {
     let m: Msg<'_, &RawValue> = serde_json::from_str(frame.payload)?;
     if check(&m, StreamKind::Liquidations, out)? {
         return Ok(());
     }
-    // F16: a bad item or detail is counted and skipped; the rest of the frame is kept.
     for raw in m.data.ok_or(Reason::Missing("data"))? {
-        let item: LiqItem<'_> = match serde_json::from_str(raw.get()) {
-            Ok(i) => i,
-            Err(e) => {
-                item_error(frame, StreamKind::Liquidations, e.into(), out);
-                continue;
+        let parsed =
+            serde_json::from_str::<LiqItem<'_, &RawValue>>(raw.get()).map_err(Reason::from);
+        let r = parsed.and_then(|item| {
+            let (inst, details) = item_details(&item)?;
+            for d in details {
+                let r = serde_json::from_str::<LiqDetail<'_>>(d.get())
+                    .map_err(Reason::from)
+                    .and_then(|d| detail(n, frame, inst, &d, out));
+                if let Err(reason) = r {
+                    item_error(frame, StreamKind::Liquidations, reason, out);
+                }
             }
-        };
-        let Some(inst) = item.inst_id.as_deref() else {
-            item_error(
-                frame,
-                StreamKind::Liquidations,
-                Reason::Missing("instId"),
-                out,
-            );
-            continue;
-        };
-        let Some(details) = item.details else {
-            item_error(
-                frame,
-                StreamKind::Liquidations,
-                Reason::Missing("details"),
-                out,
-            );
-            continue;
-        };
-        for d in details {
-            if let Err(reason) = detail(n, frame, inst, d, out) {
-                item_error(frame, StreamKind::Liquidations, reason, out);
-            }
+            Ok(())
+        });
+        if let Err(reason) = r {
+            item_error(frame, StreamKind::Liquidations, reason, out);
         }
     }
     Ok(())
@@ -298,10 +324,9 @@ fn detail(
     n: &mut Normalizer,
     frame: &Frame<'_>,
     inst: &str,
-    raw: &RawValue,
+    d: &LiqDetail<'_>,
     out: &mut Batch,
 ) -> Result<(), Reason> {
-    let d: LiqDetail<'_> = serde_json::from_str(raw.get())?;
     // F9: `posSide` long/short is the position side; in net mode (`net` or absent) the order
     // side tells it: a forced sell closes a long.
     let side = match d.pos_side.as_deref() {

@@ -126,7 +126,7 @@ fn n4_n5_unmapped_instruments_are_counted_not_errors() {
         let b = run(&mut n, Exchange::Binance, LIQ, &p);
         assert!(b.events.is_empty() && b.errors.is_empty(), "{s}");
     }
-    let st = n.stats()[&(Exchange::Binance, StreamKind::Liquidations)];
+    let st = n.stream_stats(Exchange::Binance, StreamKind::Liquidations);
     assert_eq!(st.unknown_instrument, 4);
     assert_eq!(st.invalid, 0);
 }
@@ -150,7 +150,8 @@ fn n6_lower_case_side_rejected_missing_time_falls_back() {
     );
     assert_eq!(liqs(&b)[0].5, NOW);
     assert_eq!(
-        n.stats()[&(Exchange::Binance, StreamKind::Liquidations)].time_fallback,
+        n.stream_stats(Exchange::Binance, StreamKind::Liquidations)
+            .time_fallback,
         1
     );
 }
@@ -314,7 +315,8 @@ fn n16_n17_okx_other_instruments_dropped() {
     );
     assert!(b.events.is_empty() && b.errors.is_empty());
     assert_eq!(
-        n.stats()[&(Exchange::Okx, StreamKind::Liquidations)].unknown_instrument,
+        n.stream_stats(Exchange::Okx, StreamKind::Liquidations)
+            .unknown_instrument,
         1
     );
 }
@@ -454,7 +456,8 @@ fn okx_resent_liquidation_is_deduplicated() {
     assert_eq!(run(&mut n, Exchange::Okx, LIQ, &p).events.len(), 1);
     assert_eq!(run(&mut n, Exchange::Okx, LIQ, &p).events.len(), 0);
     assert_eq!(
-        n.stats()[&(Exchange::Okx, StreamKind::Liquidations)].duplicates,
+        n.stream_stats(Exchange::Okx, StreamKind::Liquidations)
+            .duplicates,
         1
     );
 }
@@ -520,4 +523,31 @@ fn bybit_ticker_deltas_merge_into_the_snapshot() {
 fn n25_exchanges_are_an_enum() {
     assert!("kraken".parse::<Exchange>().is_err());
     assert_eq!("okx".parse::<Exchange>(), Ok(Exchange::Okx));
+}
+
+#[test]
+fn a_wrongly_typed_field_costs_only_its_item() {
+    let mut n = norm();
+    let b = run(
+        &mut n,
+        Exchange::Bybit,
+        LIQ,
+        r#"{"topic":"allLiquidation.BTCUSDT","type":"snapshot","ts":1,"data":[{"T":5,"s":"BTCUSDT","S":"Buy","v":"1","p":"3"},{"T":6,"s":7,"S":"Buy","v":"1","p":"4"},{"T":7,"s":"BTCUSDT","S":"Sell","v":"1","p":"2"}]}"#,
+    );
+    assert_eq!(
+        liqs(&b).iter().map(|l| l.2).collect::<Vec<_>>(),
+        vec![3.0, 2.0]
+    );
+    assert_eq!(b.errors.len(), 1);
+    let b = run(
+        &mut n,
+        Exchange::Okx,
+        LIQ,
+        &okx_liq(
+            "BTC-USDT-SWAP",
+            r#"{"bkPx":"3","sz":"1","posSide":["long"],"ts":"9"},{"bkPx":"2","sz":"1","ts":"10","posSide":"long"}"#,
+        ),
+    );
+    assert_eq!(liqs(&b).iter().map(|l| l.2).collect::<Vec<_>>(), vec![2.0]);
+    assert_eq!(b.errors.len(), 1);
 }

@@ -20,7 +20,7 @@ pub(crate) type Text<'a> = Cow<'a, str>;
 
 /// A numeric field as found on the wire: a number, a string, or something else.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum RawNum<'a> {
+pub(crate) enum Scalar<'a> {
     /// A JSON number.
     Num(f64),
     /// A JSON string (to be parsed).
@@ -29,16 +29,16 @@ pub(crate) enum RawNum<'a> {
     Other(&'static str),
 }
 
-impl RawNum<'_> {
+impl Scalar<'_> {
     /// Parses the value as f64 (any finite or non-finite value; see [`Self::positive`]).
     pub(crate) fn value(&self, field: &'static str) -> Result<f64, Reason> {
         match self {
-            RawNum::Num(v) => Ok(*v),
-            RawNum::Str(s) => s.trim().parse::<f64>().map_err(|_| Reason::BadNumber {
+            Scalar::Num(v) => Ok(*v),
+            Scalar::Str(s) => s.trim().parse::<f64>().map_err(|_| Reason::BadNumber {
                 field,
                 value: truncate(s),
             }),
-            RawNum::Other(t) => Err(Reason::BadNumber {
+            Scalar::Other(t) => Err(Reason::BadNumber {
                 field,
                 value: (*t).to_owned(),
             }),
@@ -66,20 +66,83 @@ impl RawNum<'_> {
     }
 }
 
+impl Scalar<'_> {
+    /// The value as text for an error message (truncated).
+    pub(crate) fn display_text(&self) -> String {
+        match self {
+            Scalar::Num(v) => format!("{v}"),
+            Scalar::Str(s) => truncate(s),
+            Scalar::Other(t) => (*t).to_owned(),
+        }
+    }
+}
+
+/// An array item that is either the expected object or something else (counted, skipped).
+///
+/// Lets a batch skip a malformed item (F16) without buffering items as raw JSON: an item that is
+/// not an object is consumed and reported as [`Item::Bad`].
+#[derive(Debug)]
+pub(crate) enum Item<T> {
+    /// The object, deserialized.
+    Ok(T),
+    /// Not an object (the JSON type is named).
+    Bad(&'static str),
+}
+
+struct ItemVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ItemVisitor<T> {
+    type Value = Item<T>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Item<T>, A::Error> {
+        T::deserialize(de::value::MapAccessDeserializer::new(m)).map(Item::Ok)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Item<T>, A::Error> {
+        while s.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Item::Bad("an array"))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Item<T>, E> {
+        Ok(Item::Bad("a string"))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Item<T>, E> {
+        Ok(Item::Bad("a number"))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Item<T>, E> {
+        Ok(Item::Bad("a number"))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Item<T>, E> {
+        Ok(Item::Bad("a number"))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Item<T>, E> {
+        Ok(Item::Bad("a boolean"))
+    }
+    fn visit_unit<E>(self) -> Result<Item<T>, E> {
+        Ok(Item::Bad("null"))
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Item<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ItemVisitor(std::marker::PhantomData))
+    }
+}
+
 /// Parses an optional numeric field as a finite value; a present but invalid field is an error.
 pub(crate) fn opt_finite(
-    v: &Option<RawNum<'_>>,
+    v: &Option<Scalar<'_>>,
     field: &'static str,
 ) -> Result<Option<f64>, Reason> {
     match v {
         None => Ok(None),
-        Some(RawNum::Str(s)) if s.is_empty() => Ok(None),
+        Some(Scalar::Str(s)) if s.is_empty() => Ok(None),
         Some(n) => n.finite(field).map(Some),
     }
 }
 
 /// Requires a numeric field to be present, finite and positive.
-pub(crate) fn req_positive(v: &Option<RawNum<'_>>, field: &'static str) -> Result<f64, Reason> {
+pub(crate) fn req_positive(v: &Option<Scalar<'_>>, field: &'static str) -> Result<f64, Reason> {
     v.as_ref().ok_or(Reason::Missing(field))?.positive(field)
 }
 
@@ -91,47 +154,47 @@ pub(crate) fn truncate(s: &str) -> String {
     s[..end].to_owned()
 }
 
-struct RawNumVisitor<'a>(std::marker::PhantomData<&'a ()>);
+struct ScalarVisitor<'a>(std::marker::PhantomData<&'a ()>);
 
-impl<'de: 'a, 'a> Visitor<'de> for RawNumVisitor<'a> {
-    type Value = RawNum<'a>;
+impl<'de: 'a, 'a> Visitor<'de> for ScalarVisitor<'a> {
+    type Value = Scalar<'a>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a number or a numeric string")
     }
     fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(RawNum::Num(v))
+        Ok(Scalar::Num(v))
     }
     fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(RawNum::Num(v as f64))
+        Ok(Scalar::Num(v as f64))
     }
     fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(RawNum::Num(v as f64))
+        Ok(Scalar::Num(v as f64))
     }
     fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(RawNum::Str(Cow::Borrowed(v)))
+        Ok(Scalar::Str(Cow::Borrowed(v)))
     }
     fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(RawNum::Str(Cow::Owned(v.to_owned())))
+        Ok(Scalar::Str(Cow::Owned(v.to_owned())))
     }
     fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(RawNum::Other("a boolean"))
+        Ok(Scalar::Other("a boolean"))
     }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(RawNum::Other("null"))
+        Ok(Scalar::Other("null"))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
         while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(RawNum::Other("an object"))
+        Ok(Scalar::Other("an object"))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
         while s.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(RawNum::Other("an array"))
+        Ok(Scalar::Other("an array"))
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for RawNum<'a> {
+impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(RawNumVisitor(std::marker::PhantomData))
+        d.deserialize_any(ScalarVisitor(std::marker::PhantomData))
     }
 }
 
@@ -332,7 +395,7 @@ mod tests {
 
     #[test]
     fn raw_num_accepts_strings_and_numbers() {
-        let v: Vec<RawNum<'_>> =
+        let v: Vec<Scalar<'_>> =
             serde_json::from_str(r#"["1.5", 2, 3.25, null, {"a":1}, "x"]"#).unwrap();
         assert_eq!(v[0].positive("p").unwrap(), 1.5);
         assert_eq!(v[1].positive("p").unwrap(), 2.0);
@@ -340,7 +403,7 @@ mod tests {
         assert!(v[3].positive("p").is_err());
         assert!(v[4].positive("p").is_err());
         assert!(v[5].positive("p").is_err());
-        let nan: RawNum<'_> = serde_json::from_str(r#""nan""#).unwrap();
+        let nan: Scalar<'_> = serde_json::from_str(r#""nan""#).unwrap();
         assert!(matches!(nan.positive("p"), Err(Reason::NotPositive { .. })));
     }
 
