@@ -4,30 +4,70 @@
 //! liquidation is a duplicate when `(exchange, instrument, exchange time, price, size, side)`
 //! equals one seen within the window. Events without an exchange time are never de-duplicated.
 
-use crate::event::{Exchange, Side};
-use crate::hash::{FnvBuild, fnv1a};
 use std::collections::{HashSet, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::event::{Exchange, Side};
+use crate::hash::fnv1a;
 
 /// Seconds of exchange time a liquidation is remembered for.
 pub const DEDUP_WINDOW_SECS: f64 = 10.0;
 const MAX_ENTRIES: usize = 4096;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Key {
+/// Hasher for keys that are already well-mixed 64-bit fingerprints.
+#[derive(Default)]
+struct Identity(u64);
+
+impl Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+/// splitmix64 finalizer: spreads every input bit over the output.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// 64-bit fingerprint of `(exchange, instrument, time, price, size, side)`; a collision between
+/// two different liquidations inside one window is practically impossible (p ~ n^2 / 2^64).
+fn fingerprint(
     exchange: Exchange,
-    /// FNV-1a of the instrument id.
-    instrument: u64,
+    instrument: &str,
     ts_ms: i64,
-    price: u64,
-    qty: u64,
+    price: f64,
+    qty: f64,
     side: Side,
+) -> u64 {
+    // Mix after every component, so that no two components can cancel each other out.
+    let mut h = mix(fnv1a(instrument) ^ ((exchange as u64) << 1 | side as u64));
+    for v in [ts_ms as u64, price.to_bits(), qty.to_bits()] {
+        h = mix(h ^ v);
+    }
+    h
 }
 
 /// A short window of recently seen liquidations.
 #[derive(Debug, Default)]
 pub struct LiquidationDedup {
-    order: VecDeque<(f64, Key)>,
-    seen: HashSet<Key, FnvBuild>,
+    order: VecDeque<(f64, u64)>,
+    seen: HashSet<u64, BuildHasherDefault<Identity>>,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Identity")
+    }
 }
 
 impl LiquidationDedup {
@@ -46,27 +86,18 @@ impl LiquidationDedup {
         let Some(ts_ms) = ts_ms else {
             return false;
         };
-        while let Some((t, _)) = self.order.front() {
-            if *t < ts - DEDUP_WINDOW_SECS || self.order.len() >= MAX_ENTRIES {
-                if let Some((_, k)) = self.order.pop_front() {
-                    self.seen.remove(&k);
-                }
+        while let Some(&(t, k)) = self.order.front() {
+            if t < ts - DEDUP_WINDOW_SECS || self.order.len() >= MAX_ENTRIES {
+                self.order.pop_front();
+                self.seen.remove(&k);
             } else {
                 break;
             }
         }
-        let key = Key {
-            exchange,
-            instrument: fnv1a(instrument),
-            ts_ms,
-            price: price.to_bits(),
-            qty: qty.to_bits(),
-            side,
-        };
-        if self.seen.contains(&key) {
+        let key = fingerprint(exchange, instrument, ts_ms, price, qty, side);
+        if !self.seen.insert(key) {
             return true;
         }
-        self.seen.insert(key);
         self.order.push_back((ts, key));
         false
     }
