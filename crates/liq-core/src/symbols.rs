@@ -374,6 +374,20 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_toml_example_is_the_default_plus_doge() {
+        let text = include_str!("../../../fixtures/config/symbols.toml");
+        let cfg: RegistryConfig = toml::from_str(text).unwrap();
+        let default = RegistryConfig::default();
+        assert_eq!(cfg.symbols[..3], default.symbols[..]);
+        let r = SymbolRegistry::new(cfg).unwrap();
+        let doge = r
+            .instrument(Exchange::Okx, Market::Perp, "DOGE-USDT-SWAP")
+            .unwrap();
+        assert_eq!(doge.contract.base_qty(3.0, 0.1), 3000.0);
+        assert_eq!(r.symbol("DOGE").unwrap().bucket_step, 0.0001);
+    }
+
+    #[test]
     fn inverse_contract_matches_spec_n19() {
         let c = Contract::Inverse {
             ct_val: 100.0,

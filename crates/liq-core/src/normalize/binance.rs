@@ -12,10 +12,11 @@ use serde_json::value::RawValue;
 use super::wire::{Levels, Ms, Scalar, SeqNum, Text, opt_finite, req_positive, truncate};
 use super::{
     Batch, Frame, FrameResult, Normalizer, RawLiquidation, Reason, StreamKind, item_error,
+    linear_base, side_field,
 };
 use crate::event::{
     Depth, EventKind, MarkPrice, OpenInterest, PriceKind, RatioKind, Sampling, Side, TakerSide,
-    Trade, TraderRatio,
+    TraderRatio,
 };
 
 /// `!forceOrder@arr` frame.
@@ -350,17 +351,11 @@ fn force_order(n: &mut Normalizer, frame: &Frame<'_>, out: &mut Batch) -> Result
     let symbol = o.s.as_deref().ok_or(Reason::Missing("o.s"))?;
     // Binance documents `S` as the liquidation order's side: a SELL closes a long (F15: only the
     // documented upper-case values are accepted).
-    let side = match o.side.as_deref() {
-        Some("SELL") => Side::Long,
-        Some("BUY") => Side::Short,
-        Some(other) => {
-            return Err(Reason::BadSide {
-                field: "o.S",
-                value: truncate(other),
-            });
-        }
-        None => return Err(Reason::Missing("o.S")),
-    };
+    let side = side_field(
+        o.side.as_deref(),
+        "o.S",
+        &[("SELL", Side::Long), ("BUY", Side::Short)],
+    )?;
     let order_price = req_positive(&o.p, "o.p")?;
     // DECISIONS feeds 3 (F11): filled quantity at the average price when the order is FILLED.
     let filled = if o.status.as_deref() == Some("FILLED") {
@@ -400,23 +395,12 @@ fn agg_trade(n: &mut Normalizer, frame: &Frame<'_>, out: &mut Batch) -> Result<(
             .ok_or(Reason::Missing("s"))?;
     let price = req_positive(&t.p, "p")?;
     let size = req_positive(&t.q, "q")?;
+    // `m`: the buyer is the maker, so the taker sold.
     let taker_side = match t.m.ok_or(Reason::Missing("m"))? {
         true => TakerSide::Sell,
         false => TakerSide::Buy,
     };
-    let r = n.resolve(frame.exchange, frame.market, id);
-    let qty = r.contract.map(|c| c.base_qty(size, price));
-    let ev = Normalizer::event(
-        frame,
-        &r,
-        Ms::get(t.trade_time),
-        EventKind::Trade(Trade {
-            price,
-            size,
-            qty,
-            taker_side,
-        }),
-    );
+    let ev = n.trade_event(frame, id, (price, size, taker_side), Ms::get(t.trade_time));
     out.events.push(ev);
     Ok(())
 }
@@ -494,10 +478,7 @@ fn open_interest(n: &mut Normalizer, frame: &Frame<'_>, out: &mut Batch) -> Resu
         });
     }
     let r = n.resolve(frame.exchange, frame.market, id);
-    let oi_base = match r.contract {
-        Some(c @ crate::symbols::Contract::Linear { .. }) => Some(c.base_qty(size, 1.0)),
-        _ => None,
-    };
+    let oi_base = linear_base(r.contract, size);
     let kind = EventKind::OpenInterest(OpenInterest {
         size: Some(size),
         oi_base,

@@ -13,12 +13,11 @@ use serde_json::value::RawValue;
 use super::wire::{Item, Levels, Ms, Scalar, SeqNum, Text, opt_finite, req_positive, truncate};
 use super::{
     Batch, Frame, FrameResult, Normalizer, RawLiquidation, Reason, StreamKind, item_error,
+    linear_base, side_field,
 };
 use crate::event::{
-    Depth, EventKind, MarkPrice, OpenInterest, PriceKind, Sampling, Side, TakerSide, Trade,
-    secs_from_ms,
+    Depth, EventKind, MarkPrice, OpenInterest, PriceKind, Sampling, Side, TakerSide, secs_from_ms,
 };
-use crate::symbols::Contract;
 
 /// Any Bybit message: WebSocket push (`topic`, `type`, `ts`, `data`), control frame (`success`,
 /// `ret_msg`, `op`) or REST answer (`retCode`, `retMsg`, `result`, `time`).
@@ -327,17 +326,11 @@ fn liquidation_item(
     out: &mut Batch,
 ) -> Result<(), Reason> {
     let symbol = it.s.as_deref().ok_or(Reason::Missing("s"))?;
-    let side = match it.side.as_deref() {
-        Some("Buy") => Side::Long,
-        Some("Sell") => Side::Short,
-        Some(other) => {
-            return Err(Reason::BadSide {
-                field: "S",
-                value: truncate(other),
-            });
-        }
-        None => return Err(Reason::Missing("S")),
-    };
+    let side = side_field(
+        it.side.as_deref(),
+        "S",
+        &[("Buy", Side::Long), ("Sell", Side::Short)],
+    )?;
     let price = req_positive(&it.p, "p")?;
     let size = req_positive(&it.v, "v")?;
     n.push_liquidation(
@@ -380,32 +373,14 @@ fn trade_item(
         it.s.as_deref()
             .or(frame.instrument)
             .ok_or(Reason::Missing("s"))?;
-    let taker_side = match it.side.as_deref() {
-        Some("Buy") => TakerSide::Buy,
-        Some("Sell") => TakerSide::Sell,
-        Some(other) => {
-            return Err(Reason::BadSide {
-                field: "S",
-                value: truncate(other),
-            });
-        }
-        None => return Err(Reason::Missing("S")),
-    };
+    let taker_side = side_field(
+        it.side.as_deref(),
+        "S",
+        &[("Buy", TakerSide::Buy), ("Sell", TakerSide::Sell)],
+    )?;
     let price = req_positive(&it.p, "p")?;
     let size = req_positive(&it.v, "v")?;
-    let r = n.resolve(frame.exchange, frame.market, id);
-    let qty = r.contract.map(|c| c.base_qty(size, price));
-    Ok(Normalizer::event(
-        frame,
-        &r,
-        Ms::get(it.time),
-        EventKind::Trade(Trade {
-            price,
-            size,
-            qty,
-            taker_side,
-        }),
-    ))
+    Ok(n.trade_event(frame, id, (price, size, taker_side), Ms::get(it.time)))
 }
 
 fn depth(n: &mut Normalizer, frame: &Frame<'_>, out: &mut Batch) -> Result<(), Reason> {
@@ -533,10 +508,7 @@ fn ticker_item(
         out.events.push(Normalizer::event(frame, &r, ts, kind));
     }
     if upd.oi.is_some() || upd.oi_value.is_some() {
-        let oi_base = match (r.contract, merged.oi) {
-            (Some(c @ Contract::Linear { .. }), Some(oi)) => Some(c.base_qty(oi, 1.0)),
-            _ => None,
-        };
+        let oi_base = merged.oi.and_then(|oi| linear_base(r.contract, oi));
         let kind = EventKind::OpenInterest(OpenInterest {
             size: merged.oi,
             oi_base,
@@ -581,10 +553,7 @@ fn open_interest(n: &mut Normalizer, frame: &Frame<'_>, out: &mut Batch) -> Resu
         };
         match size {
             Ok(size) => {
-                let oi_base = match r.contract {
-                    Some(c @ Contract::Linear { .. }) => Some(c.base_qty(size, 1.0)),
-                    _ => None,
-                };
+                let oi_base = linear_base(r.contract, size);
                 let kind = EventKind::OpenInterest(OpenInterest {
                     size: Some(size),
                     oi_base,

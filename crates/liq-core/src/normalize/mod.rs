@@ -413,6 +413,26 @@ impl Normalizer {
         }
     }
 
+    /// A trade event: registry lookup and base-unit conversion of the size.
+    pub(crate) fn trade_event(
+        &self,
+        frame: &Frame<'_>,
+        instrument: &str,
+        trade: (f64, f64, crate::event::TakerSide),
+        ts_ms: Option<i64>,
+    ) -> MarketEvent {
+        let (price, size, taker_side) = trade;
+        let r = self.resolve(frame.exchange, frame.market, instrument);
+        let qty = r.contract.map(|c| c.base_qty(size, price));
+        let kind = EventKind::Trade(crate::event::Trade {
+            price,
+            size,
+            qty,
+            taker_side,
+        });
+        Self::event(frame, &r, ts_ms, kind)
+    }
+
     /// Registry lookup, base-unit conversion, validation, time fallback and de-duplication of
     /// one liquidation; pushes the event or counts why not.
     pub(crate) fn push_liquidation(
@@ -471,6 +491,32 @@ impl Normalizer {
                 sampling: raw.sampling,
             }),
         });
+    }
+}
+
+/// Maps a side field through the documented spellings (F15: nothing else is accepted).
+pub(crate) fn side_field<T: Copy>(
+    value: Option<&str>,
+    field: &'static str,
+    documented: &[(&str, T)],
+) -> Result<T, Reason> {
+    let v = value.ok_or(Reason::Missing(field))?;
+    documented
+        .iter()
+        .find(|(name, _)| *name == v)
+        .map(|(_, side)| *side)
+        .ok_or_else(|| Reason::BadSide {
+            field,
+            value: wire::truncate(v),
+        })
+}
+
+/// Open interest in base units when the instrument is linear (an inverse contract's base
+/// amount needs a price).
+pub(crate) fn linear_base(contract: Option<Contract>, size: f64) -> Option<f64> {
+    match contract {
+        Some(c @ Contract::Linear { .. }) => Some(c.base_qty(size, 1.0)),
+        _ => None,
     }
 }
 

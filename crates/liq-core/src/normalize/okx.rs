@@ -11,10 +11,11 @@ use serde_json::value::RawValue;
 use super::wire::{Item, Levels, Ms, Scalar, SeqNum, Text, opt_finite, req_positive, truncate};
 use super::{
     Batch, Frame, FrameResult, Normalizer, RawLiquidation, Reason, StreamKind, item_error,
+    side_field,
 };
 use crate::event::{
     Depth, EventKind, MarkPrice, MarketEvent, OpenInterest, PriceKind, Sampling, Side, TakerSide,
-    Trade, secs_from_ms,
+    secs_from_ms,
 };
 
 /// Any OKX message: push (`arg`, `action`, `data`), event (`event`, `code`, `msg`) or REST answer
@@ -330,25 +331,16 @@ fn detail(
     // F9: `posSide` long/short is the position side; in net mode (`net` or absent) the order
     // side tells it: a forced sell closes a long.
     let side = match d.pos_side.as_deref() {
-        Some("long") => Side::Long,
-        Some("short") => Side::Short,
-        Some("net") | Some("") | None => match d.side.as_deref() {
-            Some("sell") => Side::Long,
-            Some("buy") => Side::Short,
-            Some(other) => {
-                return Err(Reason::BadSide {
-                    field: "side",
-                    value: truncate(other),
-                });
-            }
-            None => return Err(Reason::Missing("posSide")),
-        },
-        Some(other) => {
-            return Err(Reason::BadSide {
-                field: "posSide",
-                value: truncate(other),
-            });
-        }
+        Some("net") | Some("") | None => side_field(
+            d.side.as_deref(),
+            "side",
+            &[("sell", Side::Long), ("buy", Side::Short)],
+        )?,
+        pos => side_field(
+            pos,
+            "posSide",
+            &[("long", Side::Long), ("short", Side::Short)],
+        )?,
     };
     let price = req_positive(&d.bk_px, "bkPx")?;
     let size = req_positive(&d.sz, "sz")?;
@@ -401,32 +393,14 @@ fn trade_item(
     arg: &Option<Arg<'_>>,
 ) -> Result<MarketEvent, Reason> {
     let id = inst_of(&it.inst_id, arg, frame).ok_or(Reason::Missing("instId"))?;
-    let taker_side = match it.side.as_deref() {
-        Some("buy") => TakerSide::Buy,
-        Some("sell") => TakerSide::Sell,
-        Some(other) => {
-            return Err(Reason::BadSide {
-                field: "side",
-                value: truncate(other),
-            });
-        }
-        None => return Err(Reason::Missing("side")),
-    };
+    let taker_side = side_field(
+        it.side.as_deref(),
+        "side",
+        &[("buy", TakerSide::Buy), ("sell", TakerSide::Sell)],
+    )?;
     let price = req_positive(&it.px, "px")?;
     let size = req_positive(&it.sz, "sz")?;
-    let r = n.resolve(frame.exchange, frame.market, id);
-    let qty = r.contract.map(|c| c.base_qty(size, price));
-    Ok(Normalizer::event(
-        frame,
-        &r,
-        Ms::get(it.ts),
-        EventKind::Trade(Trade {
-            price,
-            size,
-            qty,
-            taker_side,
-        }),
-    ))
+    Ok(n.trade_event(frame, id, (price, size, taker_side), Ms::get(it.ts)))
 }
 
 fn books(n: &mut Normalizer, frame: &Frame<'_>, out: &mut Batch) -> Result<(), Reason> {
