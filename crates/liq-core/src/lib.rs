@@ -4,6 +4,7 @@
 //! `docs/ARCHITECTURE.md` for how the crates fit together.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod checksum;
 pub mod event;
 pub mod grid;
 pub mod hash;
