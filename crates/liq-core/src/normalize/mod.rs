@@ -449,16 +449,14 @@ impl Normalizer {
         };
         let (symbol, id, contract) = (inst.symbol.clone(), inst.id.clone(), inst.contract);
         let qty = contract.base_qty(raw.size, raw.price);
-        if !(qty.is_finite() && qty > 0.0) {
-            out.errors.push(NormalizeError {
-                exchange: ex,
-                stream: StreamKind::Liquidations,
-                reason: Reason::NotPositive {
-                    field: "qty",
-                    value: qty,
-                },
-            });
-            return;
+        let notional_usd = raw.price * qty;
+        // Each factor was checked; their products can still overflow or underflow (fuzzing).
+        for (field, value) in [("qty", qty), ("notional", notional_usd)] {
+            if !(value.is_finite() && value > 0.0) {
+                let reason = Reason::NotPositive { field, value };
+                item_error(frame, StreamKind::Liquidations, reason, out);
+                return;
+            }
         }
         let exchange_ts = match raw.ts_ms {
             Some(ms) => secs_from_ms(ms),
@@ -487,7 +485,7 @@ impl Normalizer {
                 price_kind: raw.price_kind,
                 order_price: raw.order_price,
                 qty,
-                notional_usd: raw.price * qty,
+                notional_usd,
                 sampling: raw.sampling,
             }),
         });

@@ -551,3 +551,23 @@ fn a_wrongly_typed_field_costs_only_its_item() {
     assert_eq!(liqs(&b).iter().map(|l| l.2).collect::<Vec<_>>(), vec![2.0]);
     assert_eq!(b.errors.len(), 1);
 }
+
+#[test]
+fn overflowing_or_underflowing_notional_is_rejected() {
+    // Found by fuzzing: each factor finite and positive, the product not.
+    let mut n = norm();
+    for (v, p) in [("1e200", "1e200"), ("1e-200", "1e-200")] {
+        let msg = format!(
+            r#"{{"topic":"allLiquidation.BTCUSDT","type":"snapshot","ts":1,"data":[{{"T":5,"s":"BTCUSDT","S":"Buy","v":"{v}","p":"{p}"}}]}}"#
+        );
+        let b = run(&mut n, Exchange::Bybit, LIQ, &msg);
+        assert!(b.events.is_empty(), "{v} x {p}");
+        assert!(matches!(
+            b.errors[0].reason,
+            Reason::NotPositive {
+                field: "notional",
+                ..
+            }
+        ));
+    }
+}
