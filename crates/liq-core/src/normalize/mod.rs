@@ -11,6 +11,7 @@
 mod binance;
 mod bybit;
 mod dedup;
+mod invariants;
 mod okx;
 mod wire;
 
