@@ -10,7 +10,9 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
-use super::wire::{Item, Levels, Ms, Scalar, SeqNum, Text, opt_finite, req_positive, truncate};
+use super::wire::{
+    BatchItem, Item, Levels, Ms, Scalar, SeqNum, Text, opt_finite, req_positive, truncate,
+};
 use super::{
     Batch, Frame, FrameResult, Normalizer, RawLiquidation, Reason, StreamKind, item_error,
     linear_base, side_field,
@@ -277,40 +279,31 @@ fn check<D, R>(m: &Msg<'_, D, R>, expected: StreamKind, out: &mut Batch) -> Resu
 }
 
 fn liquidations(n: &mut Normalizer, frame: &Frame<'_>, out: &mut Batch) -> Result<(), Reason> {
-    // Fast path: one typed pass; items that are not objects are skipped (F16).
-    let Ok(m) = serde_json::from_str::<Msg<'_, Vec<Item<LiqItem<'_>>>, IgnoredAny>>(frame.payload)
-    else {
-        return liquidations_isolated(n, frame, out);
-    };
+    // Fast path: one typed pass, where items that are not objects are skipped (F16). A batch
+    // the typed pass rejects (a field of the wrong JSON type, say) is parsed again item by item,
+    // so that a bad item costs only itself.
+    type Fast<'a> = Msg<'a, Vec<Item<LiqItem<'a>>>, IgnoredAny>;
+    match serde_json::from_str::<Fast<'_>>(frame.payload) {
+        Ok(m) => liquidation_batch(n, frame, m, out),
+        Err(_) => {
+            let m: Msg<'_, Vec<&RawValue>, IgnoredAny> = serde_json::from_str(frame.payload)?;
+            liquidation_batch(n, frame, m, out)
+        }
+    }
+}
+
+fn liquidation_batch<'a, I: BatchItem<LiqItem<'a>>>(
+    n: &mut Normalizer,
+    frame: &Frame<'_>,
+    m: Msg<'a, Vec<I>, IgnoredAny>,
+    out: &mut Batch,
+) -> Result<(), Reason> {
     if check(&m, StreamKind::Liquidations, out)? {
         return Ok(());
     }
     for item in m.data.ok_or(Reason::Missing("data"))? {
-        let r = match item {
-            Item::Ok(it) => liquidation_item(n, frame, &it, out),
-            Item::Bad(kind) => Err(Reason::NotAnObject(kind)),
-        };
-        if let Err(reason) = r {
-            item_error(frame, StreamKind::Liquidations, reason, out);
-        }
-    }
-    Ok(())
-}
-
-/// Slow path for a batch the typed pass rejected: each item is parsed on its own, so a bad item
-/// (a field of the wrong JSON type, say) costs only itself (F16).
-fn liquidations_isolated(
-    n: &mut Normalizer,
-    frame: &Frame<'_>,
-    out: &mut Batch,
-) -> Result<(), Reason> {
-    let m: Msg<'_, Vec<&RawValue>, IgnoredAny> = serde_json::from_str(frame.payload)?;
-    if check(&m, StreamKind::Liquidations, out)? {
-        return Ok(());
-    }
-    for raw in m.data.ok_or(Reason::Missing("data"))? {
-        let r = serde_json::from_str::<LiqItem<'_>>(raw.get())
-            .map_err(Reason::from)
+        let r = item
+            .into_item()
             .and_then(|it| liquidation_item(n, frame, &it, out));
         if let Err(reason) = r {
             item_error(frame, StreamKind::Liquidations, reason, out);

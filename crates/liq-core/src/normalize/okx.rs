@@ -8,7 +8,9 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
-use super::wire::{Item, Levels, Ms, Scalar, SeqNum, Text, opt_finite, req_positive, truncate};
+use super::wire::{
+    BatchItem, Item, Levels, Ms, Scalar, SeqNum, Text, opt_finite, req_positive, truncate,
+};
 use super::{
     Batch, Frame, FrameResult, Normalizer, RawLiquidation, Reason, StreamKind, item_error,
     side_field,
@@ -252,62 +254,37 @@ fn detect(payload: &str, out: &mut Batch) -> Result<StreamKind, (StreamKind, Rea
 }
 
 fn liquidations(n: &mut Normalizer, frame: &Frame<'_>, out: &mut Batch) -> Result<(), Reason> {
-    // Fast path: one typed pass; items and details that are not objects are skipped (F16).
+    // Fast path: one typed pass, where items and details that are not objects are skipped (F16).
+    // A frame the typed pass rejects is parsed again item by item and detail by detail, so that
+    // a malformed one costs only itself.
     type Fast<'a> = Msg<'a, Item<LiqItem<'a, Item<LiqDetail<'a>>>>>;
-    let Ok(m) = serde_json::from_str::<Fast<'_>>(frame.payload) else {
-        return liquidations_isolated(n, frame, out);
-    };
+    match serde_json::from_str::<Fast<'_>>(frame.payload) {
+        Ok(m) => liquidation_batch(n, frame, m, out),
+        Err(_) => {
+            let m: Msg<'_, &RawValue> = serde_json::from_str(frame.payload)?;
+            liquidation_batch::<_, &RawValue>(n, frame, m, out)
+        }
+    }
+}
+
+fn liquidation_batch<'a, I, D>(
+    n: &mut Normalizer,
+    frame: &Frame<'_>,
+    m: Msg<'a, I>,
+    out: &mut Batch,
+) -> Result<(), Reason>
+where
+    I: BatchItem<LiqItem<'a, D>>,
+    D: BatchItem<LiqDetail<'a>>,
+{
     if check(&m, StreamKind::Liquidations, out)? {
         return Ok(());
     }
     for item in m.data.ok_or(Reason::Missing("data"))? {
-        let r = match item {
-            Item::Ok(item) => item_details(&item).map(|(inst, details)| {
-                for d in details {
-                    let r = match d {
-                        Item::Ok(d) => detail(n, frame, inst, d, out),
-                        Item::Bad(kind) => Err(Reason::NotAnObject(kind)),
-                    };
-                    if let Err(reason) = r {
-                        item_error(frame, StreamKind::Liquidations, reason, out);
-                    }
-                }
-            }),
-            Item::Bad(kind) => Err(Reason::NotAnObject(kind)),
-        };
-        if let Err(reason) = r {
-            item_error(frame, StreamKind::Liquidations, reason, out);
-        }
-    }
-    Ok(())
-}
-
-fn item_details<'i, 'a, D>(item: &'i LiqItem<'a, D>) -> Result<(&'i str, &'i [D]), Reason> {
-    let inst = item.inst_id.as_deref().ok_or(Reason::Missing("instId"))?;
-    let details = item.details.as_deref().ok_or(Reason::Missing("details"))?;
-    Ok((inst, details))
-}
-
-/// Slow path for a frame the typed pass rejected: every item and detail is parsed on its own,
-/// so a malformed one costs only itself (F16).
-fn liquidations_isolated(
-    n: &mut Normalizer,
-    frame: &Frame<'_>,
-    out: &mut Batch,
-) -> Result<(), Reason> {
-    let m: Msg<'_, &RawValue> = serde_json::from_str(frame.payload)?;
-    if check(&m, StreamKind::Liquidations, out)? {
-        return Ok(());
-    }
-    for raw in m.data.ok_or(Reason::Missing("data"))? {
-        let parsed =
-            serde_json::from_str::<LiqItem<'_, &RawValue>>(raw.get()).map_err(Reason::from);
-        let r = parsed.and_then(|item| {
-            let (inst, details) = item_details(&item)?;
-            for d in details {
-                let r = serde_json::from_str::<LiqDetail<'_>>(d.get())
-                    .map_err(Reason::from)
-                    .and_then(|d| detail(n, frame, inst, &d, out));
+        let r = item.into_item().and_then(|item| {
+            let inst = item.inst_id.as_deref().ok_or(Reason::Missing("instId"))?;
+            for d in item.details.ok_or(Reason::Missing("details"))? {
+                let r = d.into_item().and_then(|d| detail(n, frame, inst, &d, out));
                 if let Err(reason) = r {
                     item_error(frame, StreamKind::Liquidations, reason, out);
                 }

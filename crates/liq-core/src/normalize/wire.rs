@@ -121,6 +121,30 @@ pub(crate) enum Item<T> {
     Bad(&'static str),
 }
 
+/// An element of a batch array that yields its item, or why it is unusable.
+///
+/// Implemented by [`Item`] (the typed single pass) and by `&RawValue` (the isolating slow path,
+/// which parses each element on its own), so one loop serves both.
+pub(crate) trait BatchItem<T> {
+    /// The item, or the reason it is skipped.
+    fn into_item(self) -> Result<T, Reason>;
+}
+
+impl<T> BatchItem<T> for Item<T> {
+    fn into_item(self) -> Result<T, Reason> {
+        match self {
+            Item::Ok(t) => Ok(t),
+            Item::Bad(kind) => Err(Reason::NotAnObject(kind)),
+        }
+    }
+}
+
+impl<'a, T: Deserialize<'a>> BatchItem<T> for &'a serde_json::value::RawValue {
+    fn into_item(self) -> Result<T, Reason> {
+        serde_json::from_str(self.get()).map_err(Reason::from)
+    }
+}
+
 struct ItemVisitor<T>(std::marker::PhantomData<T>);
 
 impl<'de, T: Deserialize<'de>> Visitor<'de> for ItemVisitor<T> {
