@@ -5,9 +5,11 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod checksum;
+pub mod compat;
 pub mod event;
 pub mod grid;
 pub mod hash;
+pub mod heatmap;
 pub mod leverage;
 pub mod normalize;
 pub mod symbols;

@@ -1,0 +1,83 @@
+//! Reference compatibility: one switch per Python-reference bug that a golden test must be able
+//! to reproduce (DESIGN.md rule 4, DECISIONS.md). Our fixes are the default (`false`); the
+//! `reference()` preset turns every switch on at once.
+//!
+//! Switches are named after their component and bug id in the specs (`heatmap_b1` is heatmap.md
+//! section 9, B1). Bugs whose reference behaviour cannot be expressed at all in typed Rust have no
+//! switch: heatmap B21 (an unknown side string counted as short) is impossible with the `Side`
+//! enum.
+
+use serde::{Deserialize, Serialize};
+
+/// The reference-compatibility switches; `true` reproduces the reference's behaviour.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReferenceCompat {
+    /// Heatmap B1: the opening threshold and the closing factor use the OI just received
+    /// instead of the previous minute's OI.
+    pub heatmap_b1: bool,
+    /// Heatmap B2 (= calibrator B4): a calibrated buffer updates only the reported config, never
+    /// the buffer of the projections.
+    pub heatmap_b2: bool,
+    /// Heatmap B6: the entry estimate looks for neighbour buckets by float addition, which
+    /// misses on fractional steps.
+    pub heatmap_b6: bool,
+    /// Heatmap B7: tape learning counts the aggregate of all tiers for a tier without samples
+    /// and includes the disabled tier.
+    pub heatmap_b7: bool,
+    /// Heatmap B10: an OI of 0 after real values is a real value (a fake closing step).
+    pub heatmap_b10: bool,
+    /// Heatmap B11: the tape sweep runs even when the minute's high or low is 0.
+    pub heatmap_b11: bool,
+    /// Heatmap B12: the taker flow of a rollover is whichever minute was archived last.
+    pub heatmap_b12: bool,
+    /// Heatmap B20: the zone tracker runs for BTC only, with a fixed step of 20.
+    pub heatmap_b20: bool,
+}
+
+impl ReferenceCompat {
+    /// Our fixes everywhere (the default).
+    pub fn fixed() -> Self {
+        Self::default()
+    }
+
+    /// The Python reference's behaviour everywhere (`--reference-compat`).
+    pub fn reference() -> Self {
+        ReferenceCompat {
+            heatmap_b1: true,
+            heatmap_b2: true,
+            heatmap_b6: true,
+            heatmap_b7: true,
+            heatmap_b10: true,
+            heatmap_b11: true,
+            heatmap_b12: true,
+            heatmap_b20: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_and_config_names() {
+        assert_eq!(ReferenceCompat::fixed(), ReferenceCompat::default());
+        let r = ReferenceCompat::reference();
+        let v = serde_json::to_value(r).unwrap();
+        let on = v
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|b| **b == true)
+            .count();
+        assert_eq!(
+            on,
+            v.as_object().unwrap().len(),
+            "reference turns every switch on"
+        );
+        let partial: ReferenceCompat = serde_json::from_str(r#"{"heatmap_b2": true}"#).unwrap();
+        assert!(partial.heatmap_b2 && !partial.heatmap_b1);
+        assert!(serde_json::from_str::<ReferenceCompat>(r#"{"heatmap_b99": true}"#).is_err());
+    }
+}

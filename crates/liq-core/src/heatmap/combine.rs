@@ -1,0 +1,226 @@
+//! Combining tape and projections into 0..1 intensity maps (heatmap.md 6.2
+//! `get_combined_heatmap[_display]`). The raw and the display variants are two functions:
+//! the display boost must never reach the calibrator (seed rule 18).
+
+use super::records::BucketBoostStats;
+use super::sides::{BucketMap, Sides};
+use crate::grid::py_round;
+
+/// Display multiplier where tape and projection meet.
+pub const COMBINED_ZONE_BOOST: f64 = 1.5;
+/// A normalized source value above this counts as present.
+pub const COMBINED_SOURCE_EPS: f64 = 1e-4;
+/// Floor of a p99 scale.
+pub const SCALE_FLOOR: f64 = 1e-9;
+
+/// The 99th-percentile scale of the positive values (the max below 10 values; floor 1e-9).
+pub fn p99_scale(values: impl Iterator<Item = f64>) -> f64 {
+    let mut pos: Vec<f64> = values.filter(|v| *v > 0.0).collect();
+    if pos.is_empty() {
+        return SCALE_FLOOR;
+    }
+    pos.sort_by(f64::total_cmp);
+    let n = pos.len();
+    let s = if n >= 10 {
+        pos[((n as f64 * 0.99) as usize).min(n - 1)]
+    } else {
+        pos[n - 1]
+    };
+    s.max(SCALE_FLOOR)
+}
+
+/// The scales and raw maxima of one combination (the `heatmap_balance` record's numbers).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Scales {
+    /// Tape p99 scale.
+    pub tape: f64,
+    /// Projection p99 scale.
+    pub proj: f64,
+    /// Largest tape value (0 when none).
+    pub tape_max_raw: f64,
+    /// Largest projection value (0 when none).
+    pub proj_max_raw: f64,
+}
+
+impl Scales {
+    /// Scales of both sources, each over both sides.
+    pub fn of(tape: &Sides<f64>, proj: &Sides<f64>) -> Scales {
+        let vals = |s: &Sides<f64>| {
+            s.long
+                .values()
+                .chain(s.short.values())
+                .map(|v| v.max(0.0))
+                .collect::<Vec<f64>>()
+        };
+        let (t, p) = (vals(tape), vals(proj));
+        let max = |v: &[f64]| {
+            v.iter()
+                .copied()
+                .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))))
+        };
+        Scales {
+            tape: p99_scale(t.iter().copied()),
+            proj: p99_scale(p.iter().copied()),
+            tape_max_raw: max(&t).unwrap_or(0.0),
+            proj_max_raw: max(&p).unwrap_or(0.0),
+        }
+    }
+
+    /// Normalized tape and projection values of one bucket.
+    pub fn normalized(&self, tape: f64, proj: f64) -> (f64, f64) {
+        (
+            (tape.max(0.0) / self.tape).min(1.0),
+            (proj.max(0.0) / self.proj).min(1.0),
+        )
+    }
+}
+
+fn union_keys<'a>(a: &'a BucketMap<f64>, b: &'a BucketMap<f64>) -> impl Iterator<Item = i64> + 'a {
+    a.keys()
+        .copied()
+        .chain(b.keys().copied().filter(|k| !a.contains_key(k)))
+}
+
+/// The RAW combined map: per source p99-normalized and clipped, `tape*tw + proj*pw`, positive
+/// values only.
+pub fn combined_raw(
+    tape: &Sides<f64>,
+    proj: &Sides<f64>,
+    tw: f64,
+    pw: f64,
+) -> (Sides<f64>, Scales) {
+    let sc = Scales::of(tape, proj);
+    let mut out = Sides::default();
+    for (side, t) in tape.both() {
+        let p = proj.side(side);
+        let dst = out.side_mut(side);
+        for k in union_keys(t, p) {
+            let (tn, pn) = sc.normalized(
+                t.get(&k).copied().unwrap_or(0.0),
+                p.get(&k).copied().unwrap_or(0.0),
+            );
+            let c = tn * tw + pn * pw;
+            if c > 0.0 {
+                dst.insert(k, c);
+            }
+        }
+    }
+    (out, sc)
+}
+
+/// The DISPLAY combined map: the raw map, with buckets where both sources are present boosted
+/// ×1.5 (capped at 1.0); also the bucket-level boost statistics.
+pub fn combined_display(
+    tape: &Sides<f64>,
+    proj: &Sides<f64>,
+    tw: f64,
+    pw: f64,
+    step: f64,
+) -> (Sides<f64>, Scales, BucketBoostStats) {
+    let (mut out, sc) = combined_raw(tape, proj, tw, pw);
+    let mut st = BucketBoostStats {
+        boost_factor: COMBINED_ZONE_BOOST,
+        step_size: step,
+        ..BucketBoostStats::default()
+    };
+    let (mut sum_before, mut sum_after) = (0.0, 0.0);
+    let mut tape_present: Vec<i64> = Vec::new();
+    let mut proj_present: Vec<i64> = Vec::new();
+    for (side, t) in tape.both() {
+        let p = proj.side(side);
+        for (k, v) in out.side_mut(side).iter_mut() {
+            st.total_buckets += 1;
+            let (tn, pn) = sc.normalized(
+                t.get(k).copied().unwrap_or(0.0),
+                p.get(k).copied().unwrap_or(0.0),
+            );
+            let (has_t, has_p) = (tn > COMBINED_SOURCE_EPS, pn > COMBINED_SOURCE_EPS);
+            if has_t {
+                tape_present.push(*k);
+            }
+            if has_p {
+                proj_present.push(*k);
+            }
+            if has_t && has_p {
+                let before = *v;
+                let after = (before * COMBINED_ZONE_BOOST).min(1.0);
+                st.boosted_buckets += 1;
+                sum_before += before;
+                sum_after += after;
+                if before * COMBINED_ZONE_BOOST > 1.0 {
+                    st.clamped_buckets += 1;
+                }
+                *v = after;
+            }
+        }
+    }
+    st.tape_nonzero_buckets = tape_present.len() as u64;
+    st.inf_nonzero_buckets = proj_present.len() as u64;
+    st.exact_overlap_buckets = st.boosted_buckets;
+    if st.total_buckets > 0 {
+        st.boosted_pct = py_round(
+            100.0 * st.boosted_buckets as f64 / st.total_buckets as f64,
+            2,
+        );
+    }
+    if st.boosted_buckets > 0 {
+        let b = st.boosted_buckets as f64;
+        st.clamped_pct = py_round(100.0 * st.clamped_buckets as f64 / b, 2);
+        st.avg_before_boost = py_round(sum_before / b, 6);
+        st.avg_after_boost = py_round(sum_after / b, 6);
+    }
+    near_overlap(&mut st, &tape_present, proj_present, step);
+    (out, sc, st)
+}
+
+/// Distances from each tape-present bucket to the nearest projection-present bucket.
+fn near_overlap(st: &mut BucketBoostStats, tape: &[i64], mut proj: Vec<i64>, step: f64) {
+    proj.sort_unstable();
+    proj.dedup();
+    if proj.is_empty() || tape.is_empty() {
+        return;
+    }
+    // Distances in steps are integers: exact sums, like Python's exact mean and median.
+    let mut d: Vec<i64> = tape
+        .iter()
+        .map(|k| {
+            let i = proj.partition_point(|p| p < k);
+            let after = proj.get(i).map(|p| p - k);
+            let before = i.checked_sub(1).map(|j| k - proj[j]);
+            after.into_iter().chain(before).min().unwrap_or(0)
+        })
+        .collect();
+    st.near_overlap_1step = d.iter().filter(|x| **x <= 1).count() as u64;
+    st.near_overlap_2step = d.iter().filter(|x| **x <= 2).count() as u64;
+    let n = d.len();
+    let sum: i64 = d.iter().sum();
+    st.min_distance_avg = py_round(sum as f64 * step / n as f64, 4);
+    d.sort_unstable();
+    let median = if n % 2 == 1 {
+        d[n / 2] as f64 * step
+    } else {
+        (d[n / 2 - 1] + d[n / 2]) as f64 * step / 2.0
+    };
+    st.min_distance_median = py_round(median, 4);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn p99_vectors() {
+        let v = |xs: &[f64]| p99_scale(xs.iter().copied());
+        assert_eq!(v(&[]), 1e-9);
+        assert_eq!(v(&[0.0, 0.0]), 1e-9);
+        assert_eq!(v(&[5.0]), 5.0);
+        let r = |n: usize| (1..=n).map(|i| i as f64).collect::<Vec<_>>();
+        assert_eq!(v(&r(10)), 10.0);
+        assert_eq!(v(&r(100)), 100.0);
+        assert_eq!(v(&r(200)), 199.0);
+        let mut ones = vec![1.0; 10];
+        ones.push(1000.0);
+        assert_eq!(v(&ones), 1000.0);
+        assert_eq!(v(&[-5.0, 3.0, 0.0, 7.0]), 7.0);
+    }
+}

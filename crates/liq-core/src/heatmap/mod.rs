@@ -1,0 +1,27 @@
+//! The V2 liquidation heatmap engine (heatmap.md): tape, entry inference, combined maps,
+//! pools, snapshot bodies, log records, and the app-level adapters that are pure (taker
+//! aggression, zone tracker).
+//!
+//! One [`engine::HeatmapEngine`] per symbol; time enters as arguments (`now`, minute keys);
+//! log records are returned, never written here.
+
+pub mod combine;
+pub mod config;
+pub mod engine;
+pub mod inference;
+pub mod pools;
+pub mod records;
+pub mod sides;
+pub mod snapshot;
+pub mod tape;
+pub mod zones;
+
+pub use config::HeatmapConfig;
+pub use engine::{EngineStats, HeatmapEngine, HeatmapView, InputError};
+pub use inference::MinuteInput;
+pub use pools::{Level, Pools, PoolsRequest};
+pub use records::HeatmapRecord;
+pub use sides::{BucketMap, Sides};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,50 @@
+//! Per-side bucket maps keyed by integer bucket index, in insertion order.
+
+use indexmap::IndexMap;
+
+use crate::event::Side;
+
+/// An insertion-ordered map from bucket index to a value (the reference's dicts keep insertion
+/// order, which is observable in log order and float summation order).
+pub type BucketMap<V> = IndexMap<i64, V>;
+
+/// One map per side.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sides<V> {
+    /// Long positions (levels below price).
+    pub long: BucketMap<V>,
+    /// Short positions (levels above price).
+    pub short: BucketMap<V>,
+}
+
+impl<V> Default for Sides<V> {
+    fn default() -> Self {
+        Sides {
+            long: IndexMap::new(),
+            short: IndexMap::new(),
+        }
+    }
+}
+
+impl<V> Sides<V> {
+    /// The map of one side.
+    pub fn side(&self, side: Side) -> &BucketMap<V> {
+        match side {
+            Side::Long => &self.long,
+            Side::Short => &self.short,
+        }
+    }
+
+    /// The map of one side, mutably.
+    pub fn side_mut(&mut self, side: Side) -> &mut BucketMap<V> {
+        match side {
+            Side::Long => &mut self.long,
+            Side::Short => &mut self.short,
+        }
+    }
+
+    /// Both sides, long first.
+    pub fn both(&self) -> [(Side, &BucketMap<V>); 2] {
+        [(Side::Long, &self.long), (Side::Short, &self.short)]
+    }
+}
