@@ -5,6 +5,7 @@
 //! One [`engine::HeatmapEngine`] per symbol; time enters as arguments (`now`, minute keys);
 //! log records are returned, never written here.
 
+pub mod aggression;
 pub mod combine;
 pub mod config;
 pub mod engine;
@@ -14,6 +15,8 @@ pub mod records;
 pub mod sides;
 pub mod snapshot;
 pub mod tape;
+pub mod v1_math;
+pub mod zone_tracker;
 pub mod zones;
 
 pub use config::HeatmapConfig;

@@ -130,3 +130,130 @@ pub fn build_v2(engine: &mut HeatmapEngine, src: f64, now: f64) -> Option<V2Snap
         short_size_btc: sb,
     })
 }
+
+/// Band half-width of the V1 grid.
+pub const V1_RANGE_PCT: f64 = 0.08;
+
+/// One tracked top zone of the V1 snapshot.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TopZone {
+    /// Zone price, 2 dp.
+    pub price: f64,
+    /// Strength, 4 dp.
+    pub strength: f64,
+    /// Minutes since the zone entered.
+    pub age_min: i64,
+}
+
+/// The V1 normalization parameters.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct V1NormJson {
+    /// Always `p50_p95`.
+    pub method: &'static str,
+    /// 6 dp.
+    pub p50: f64,
+    /// 6 dp.
+    pub p95: f64,
+}
+
+/// The V1 snapshot (`liq_api_snapshot_{SYM}.json`, `schema_version` 2, derived from the V2
+/// engine).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct V1Snapshot {
+    /// 2.
+    pub schema_version: u32,
+    /// Symbol.
+    pub symbol: String,
+    /// Assembly time.
+    pub ts: f64,
+    /// `py_round(close, 2)` (the last price, not OHLC4).
+    pub src: f64,
+    /// Step.
+    pub step: f64,
+    /// `bucket(close * 0.92)`.
+    pub price_min: f64,
+    /// `bucket(close * 1.08)`.
+    pub price_max: f64,
+    /// Grid.
+    pub prices: Vec<f64>,
+    /// Smoothed, p50/p95-normalized display intensity, 4 dp.
+    pub long_intensity: Vec<f64>,
+    /// The same, short side.
+    pub short_intensity: Vec<f64>,
+    /// Misnamed (B3): `py_round(raw display intensity, 2)`.
+    pub long_notional_usd: Vec<f64>,
+    /// Misnamed (B3).
+    pub short_notional_usd: Vec<f64>,
+    /// Misnamed (B3): `py_round(raw display intensity / price, 6)`.
+    pub long_size_btc: Vec<f64>,
+    /// Misnamed (B3).
+    pub short_size_btc: Vec<f64>,
+    /// Tracked long zones, strongest first (at most 5).
+    pub top_long_zones: Vec<TopZone>,
+    /// Tracked short zones.
+    pub top_short_zones: Vec<TopZone>,
+    /// Normalization used.
+    pub norm: V1NormJson,
+    /// Additive: USD of tape + projections at each grid price (long side).
+    pub long_usd: Vec<f64>,
+    /// Additive: the same, short side.
+    pub short_usd: Vec<f64>,
+}
+
+/// Top zones as `(price, strength, age)` rows per side (from the zone tracker).
+pub type TopZoneRows = (Vec<(f64, f64, i64)>, Vec<(f64, f64, i64)>);
+
+/// Builds the V1 snapshot at the last price `close` (7.2). `None` when `close <= 0`.
+pub fn build_v1(
+    engine: &mut HeatmapEngine,
+    close: f64,
+    top: &TopZoneRows,
+    now: f64,
+) -> Option<V1Snapshot> {
+    if !(close > 0.0 && close.is_finite()) {
+        return None;
+    }
+    let grid = Grid::new(engine, close, V1_RANGE_PCT);
+    let view = engine.heatmap_display(now);
+    let usd = engine.usd_by_bucket();
+    let (lr, sr) = (grid.lookup(&view.map.long), grid.lookup(&view.map.short));
+    let v1 = super::v1_math::v1_intensities(&lr, &sr);
+    let norm = v1.norm.rounded();
+    let (ln, lb) = misnamed(&grid, &lr);
+    let (sn, sb) = misnamed(&grid, &sr);
+    let zones = |rows: &[(f64, f64, i64)]| {
+        rows.iter()
+            .take(5)
+            .map(|(p, s, a)| TopZone {
+                price: py_round(*p, 2),
+                strength: py_round(*s, 4),
+                age_min: *a,
+            })
+            .collect()
+    };
+    Some(V1Snapshot {
+        schema_version: 2,
+        symbol: engine.config().symbol.clone(),
+        ts: now,
+        src: py_round(close, 2),
+        step: engine.config().step,
+        price_min: grid.prices.first().copied().unwrap_or(0.0),
+        price_max: grid.prices.last().copied().unwrap_or(0.0),
+        long_usd: grid.lookup(&usd.long),
+        short_usd: grid.lookup(&usd.short),
+        prices: grid.prices,
+        long_intensity: v1.long,
+        short_intensity: v1.short,
+        long_notional_usd: ln,
+        short_notional_usd: sn,
+        long_size_btc: lb,
+        short_size_btc: sb,
+        top_long_zones: zones(&top.0),
+        top_short_zones: zones(&top.1),
+        norm: V1NormJson {
+            method: "p50_p95",
+            p50: norm.p50,
+            p95: norm.p95,
+        },
+    })
+}

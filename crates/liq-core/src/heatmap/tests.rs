@@ -516,3 +516,64 @@ fn boundary_rejects_bad_inputs() {
     assert_eq!(e.stats().total_force_orders, 0);
     assert_eq!(e.tape().bucket_counts(), (0, 0));
 }
+
+#[test]
+fn scenario_a_v1_assembly() {
+    let mut e = scenario_a();
+    let v1 = super::snapshot::build_v1(&mut e, 50310.0, &(vec![], vec![]), 0.0).unwrap();
+    assert_eq!(
+        (v1.price_min, v1.price_max, v1.prices.len()),
+        (46280.0, 54340.0, 404)
+    );
+    assert_eq!((v1.norm.p50, v1.norm.p95), (0.066667, 0.266667));
+    let at = |p: f64| v1.prices.iter().position(|x| *x == p).unwrap();
+    let long = [
+        (47380.0, 0.2667),
+        (47400.0, 0.8667),
+        (47420.0, 0.2667),
+        (47860.0, 0.1167),
+        (47880.0, 0.5667),
+        (47900.0, 1.0),
+        (47920.0, 0.5667),
+        (47940.0, 0.1167),
+        (48860.0, 0.1667),
+        (48880.0, 0.6667),
+        (48900.0, 1.0),
+        (48920.0, 0.6667),
+        (48940.0, 0.1667),
+        (48980.0, 0.2051),
+        (49000.0, 0.7436),
+        (49020.0, 0.2051),
+        (49220.0, 0.1667),
+        (49240.0, 0.6667),
+        (49260.0, 0.1667),
+        (49400.0, 0.2),
+    ];
+    for (p, v) in long {
+        assert_eq!(v1.long_intensity[at(p)], v, "long {p}");
+    }
+    assert_eq!(
+        v1.long_intensity.iter().filter(|v| **v > 0.0).count(),
+        long.len()
+    );
+    let short = [
+        (50760.0, 0.3333),
+        (51080.0, 0.3333),
+        (51100.0, 1.0),
+        (51120.0, 0.3333),
+        (51240.0, 0.2297),
+        (52080.0, 0.2667),
+        (52100.0, 0.8667),
+        (52120.0, 0.2667),
+        (52580.0, 0.3534),
+        (52600.0, 1.0),
+        (52620.0, 0.3534),
+    ];
+    for (p, v) in short {
+        assert_eq!(v1.short_intensity[at(p)], v, "short {p}");
+    }
+    assert_eq!(
+        v1.short_intensity.iter().filter(|v| **v > 0.0).count(),
+        short.len()
+    );
+}
