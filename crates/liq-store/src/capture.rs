@@ -9,6 +9,8 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 
+use liq_core::event::Side;
+use liq_core::heatmap::replay::{MinuteBar, ReplayLiquidation, ReplayRecord};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -155,4 +157,89 @@ mod tests {
         ));
         assert!(parse_line("{", 7).is_err());
     }
+}
+
+/// The fields of `minute` and `liquidation` lines.
+#[derive(Debug, Deserialize)]
+struct ReplayLine<'a> {
+    ts: f64,
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    symbol: Option<Cow<'a, str>>,
+    minute_key: Option<i64>,
+    high: Option<f64>,
+    low: Option<f64>,
+    close: Option<f64>,
+    src: Option<f64>,
+    oi: Option<f64>,
+    oi_delta: Option<f64>,
+    taker_buy_usd: Option<f64>,
+    taker_sell_usd: Option<f64>,
+    taker_buy_share: Option<f64>,
+    #[serde(borrow)]
+    side: Option<Cow<'a, str>>,
+    price: Option<f64>,
+    qty: Option<f64>,
+    notional_usd: Option<f64>,
+}
+
+/// Parses a `minute` or `liquidation` line; `Ok(None)` for other kinds.
+pub fn parse_replay_line(line: &str, line_no: u64) -> Result<Option<ReplayRecord>, CaptureError> {
+    let bad = |reason: &str| CaptureError::BadLine {
+        line: line_no,
+        reason: reason.to_owned(),
+    };
+    let l: ReplayLine<'_> = serde_json::from_str(line).map_err(|e| bad(&e.to_string()))?;
+    let symbol = || {
+        l.symbol
+            .as_deref()
+            .map(str::to_owned)
+            .ok_or_else(|| bad("missing symbol"))
+    };
+    let req = |v: Option<f64>, f: &str| v.ok_or_else(|| bad(&format!("missing {f}")));
+    Ok(match &*l.kind {
+        "minute" => Some(ReplayRecord::Minute(MinuteBar {
+            symbol: symbol()?,
+            minute_key: l.minute_key.ok_or_else(|| bad("missing minute_key"))?,
+            ts: l.ts,
+            high: req(l.high, "high")?,
+            low: req(l.low, "low")?,
+            close: req(l.close, "close")?,
+            src: req(l.src, "src")?,
+            oi: l.oi,
+            oi_delta: l.oi_delta,
+            taker_buy_usd: l.taker_buy_usd,
+            taker_sell_usd: l.taker_sell_usd,
+            taker_buy_share: l.taker_buy_share,
+        })),
+        "liquidation" => Some(ReplayRecord::Liquidation(ReplayLiquidation {
+            symbol: symbol()?,
+            ts: l.ts,
+            side: match l.side.as_deref() {
+                Some("long") => Side::Long,
+                Some("short") => Side::Short,
+                _ => return Err(bad("side must be long or short")),
+            },
+            price: req(l.price, "price")?,
+            qty: req(l.qty, "qty")?,
+            notional_usd: req(l.notional_usd, "notional_usd")?,
+        })),
+        _ => None,
+    })
+}
+
+/// Reads every `minute` and `liquidation` line of a replay file, in file order.
+pub fn read_replay(path: &Path) -> Result<Vec<ReplayRecord>, CaptureError> {
+    let mut reader = LineReader::open(path)?;
+    let mut out = Vec::new();
+    while let Some((n, line)) = reader.next_line()? {
+        if line.trim().is_empty() {
+            continue;
+        }
+        if let Some(r) = parse_replay_line(line, n)? {
+            out.push(r);
+        }
+    }
+    Ok(out)
 }

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod inference;
 pub mod pools;
 pub mod records;
+pub mod replay;
 pub mod sides;
 pub mod snapshot;
 pub mod tape;
