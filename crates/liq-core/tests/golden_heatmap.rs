@@ -522,3 +522,66 @@ fn golden_replay_reproduces_the_real_btc_snapshots() {
         }
     }
 }
+
+/// What each fix changes on the golden session: the replay with one switch turned off at a
+/// time (and with all fixes), compared with the reference preset. Printed with `--nocapture`;
+/// the asserted part is that only B1 (through the threshold and closing factor) moves numbers
+/// on this session, and only slightly.
+#[test]
+fn fixes_on_the_golden_session() {
+    let reference = {
+        let mut r = replay(ReferenceCompat::reference());
+        snapshots(&mut r).0
+    };
+    // heatmap_b12 (taker flow of the rollover) and heatmap_b20 (zone tracker per symbol) act
+    // in the service around the engine; their effects are unit-tested where they live
+    // (heatmap::aggression, heatmap::zone_tracker_for).
+    type Variant = (&'static str, fn(&mut ReferenceCompat));
+    let variants: [Variant; 7] = [
+        ("heatmap_b1", |c| c.heatmap_b1 = false),
+        ("heatmap_b2", |c| c.heatmap_b2 = false),
+        ("heatmap_b6", |c| c.heatmap_b6 = false),
+        ("heatmap_b7", |c| c.heatmap_b7 = false),
+        ("heatmap_b10", |c| c.heatmap_b10 = false),
+        ("heatmap_b11", |c| c.heatmap_b11 = false),
+        ("all fixes (default)", |c| *c = ReferenceCompat::fixed()),
+    ];
+    for (name, f) in variants {
+        let mut compat = ReferenceCompat::reference();
+        f(&mut compat);
+        let mut run = replay(compat);
+        let (v2, _) = snapshots(&mut run);
+        let di = reference
+            .long_intensity
+            .iter()
+            .chain(&reference.short_intensity)
+            .zip(v2.long_intensity.iter().chain(&v2.short_intensity))
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        let dl = rel(
+            reference.stats.inference.total_inferred_long_usd,
+            v2.stats.inference.total_inferred_long_usd,
+        );
+        let dn = reference
+            .pools
+            .long_levels
+            .iter()
+            .chain(&reference.pools.short_levels)
+            .zip(v2.pools.long_levels.iter().chain(&v2.pools.short_levels))
+            .map(|(a, b)| rel(a.notional_usd, b.notional_usd))
+            .fold(0.0, f64::max);
+        eprintln!(
+            "{name:>20}: inferences {} (ref 72), max |intensity diff| {di:.2e}, max level notional rel diff {dn:.2e}, total long USD rel diff {dl:.2e}",
+            v2.stats.total_inferences
+        );
+        assert_eq!(v2.stats.total_inferences, 72, "{name}");
+        if name != "heatmap_b1" && !name.starts_with("all") {
+            assert_eq!(di, 0.0, "{name} changes nothing on this session");
+        } else {
+            assert!(
+                di < 1e-3 && dn < 1e-3,
+                "{name}: B1 moves numbers only slightly"
+            );
+        }
+    }
+}

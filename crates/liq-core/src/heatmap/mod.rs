@@ -21,6 +21,19 @@ pub mod zone_tracker;
 pub mod zones;
 
 pub use config::HeatmapConfig;
+
+use crate::compat::ReferenceCompat;
+use zone_tracker::{ZoneTracker, ZoneTrackerConfig};
+
+/// The V1 top-zone tracker of a symbol: every symbol with its own step (the B20 fix), or, with
+/// `heatmap_b20`, BTC only with the reference's step of 20.
+pub fn zone_tracker_for(symbol: &str, step: f64, compat: &ReferenceCompat) -> Option<ZoneTracker> {
+    if compat.heatmap_b20 {
+        (symbol == "BTC").then(|| ZoneTracker::new(ZoneTrackerConfig::reference()))
+    } else {
+        Some(ZoneTracker::new(ZoneTrackerConfig::for_step(step)))
+    }
+}
 pub use engine::{EngineStats, HeatmapEngine, HeatmapView, InputError};
 pub use inference::MinuteInput;
 pub use pools::{Level, Pools, PoolsRequest};

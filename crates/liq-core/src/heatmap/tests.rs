@@ -577,3 +577,31 @@ fn scenario_a_v1_assembly() {
         short.len()
     );
 }
+
+#[test]
+fn b20_zone_tracker_per_symbol() {
+    let r = ReferenceCompat::reference();
+    assert!(super::zone_tracker_for("ETH", 1.0, &r).is_none());
+    assert_eq!(
+        super::zone_tracker_for("BTC", 20.0, &r)
+            .unwrap()
+            .config()
+            .steps,
+        20.0
+    );
+    let f = ReferenceCompat::fixed();
+    assert_eq!(
+        super::zone_tracker_for("SOL", 0.1, &f)
+            .unwrap()
+            .config()
+            .steps,
+        0.1
+    );
+    assert_eq!(
+        super::zone_tracker_for("BTC", 20.0, &f)
+            .unwrap()
+            .config()
+            .steps,
+        20.0
+    );
+}
