@@ -48,7 +48,31 @@ pub fn py_round(x: f64, ndigits: u32) -> f64 {
     if !x.is_finite() || ndigits > PY_NDIGITS_MAX {
         return x;
     }
-    // `{:.n}` formats the exact binary value rounded half-to-even, like CPython's dtoa mode 3.
+    if x == 0.0 {
+        return x;
+    }
+    if let Some(&p) = POW10.get(ndigits as usize) {
+        // Fast path: `y = x * 10^n` is within half an ulp of the exact product; when its
+        // fraction is more than two ulps away from one half, rounding `y` rounds the exact
+        // value the same way, and `k / 10^n` (two exact doubles, one correctly rounded
+        // division) is the double nearest to the decimal result, as Python's.
+        let y = x * p;
+        if y.abs() < 4.5e15 {
+            let frac = (y - y.trunc()).abs();
+            if (frac - 0.5).abs() > 2.0 * f64::EPSILON * y.abs() {
+                return y.round() / p;
+            }
+        }
+    }
+    py_round_exact(x, ndigits)
+}
+
+/// `py_round` through decimal formatting: `{:.n}` formats the exact binary value rounded
+/// half-to-even, like CPython's dtoa mode 3. Used near ties, and as the oracle in tests.
+pub fn py_round_exact(x: f64, ndigits: u32) -> f64 {
+    if !x.is_finite() || ndigits > PY_NDIGITS_MAX {
+        return x;
+    }
     format!("{:.*}", ndigits as usize, x)
         .parse::<f64>()
         .unwrap_or(x)
@@ -545,6 +569,22 @@ mod tests {
             prop_assert!(bits_eq(hi, s.price(s.band_edge_key(src, 1.1))));
             if (hi - lo) / step <= 50_000.0 {
                 check_grid(&s, lo, hi);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_py_round_equals_the_exact_one(x in -1e12f64..1e12, nd in 0u32..10) {
+            proptest::prop_assert_eq!(py_round(x, nd).to_bits(), py_round_exact(x, nd).to_bits());
+        }
+
+        #[test]
+        fn fast_py_round_near_ties(k in -1_000_000_000i64..1_000_000_000, nd in 1u32..8) {
+            // Values at and next to exact decimal ties.
+            let x = (k as f64 + 0.5) / 10f64.powi(nd as i32);
+            for v in [x, f64::from_bits(x.to_bits() + 1), f64::from_bits(x.to_bits() - 1)] {
+                proptest::prop_assert_eq!(py_round(v, nd).to_bits(), py_round_exact(v, nd).to_bits());
             }
         }
     }

@@ -19,13 +19,14 @@ pub fn p99_scale(values: impl Iterator<Item = f64>) -> f64 {
     if pos.is_empty() {
         return SCALE_FLOOR;
     }
-    pos.sort_by(f64::total_cmp);
     let n = pos.len();
-    let s = if n >= 10 {
-        pos[((n as f64 * 0.99) as usize).min(n - 1)]
+    let rank = if n >= 10 {
+        ((n as f64 * 0.99) as usize).min(n - 1)
     } else {
-        pos[n - 1]
+        n - 1
     };
+    // The element of that rank in ascending order: a selection, not a full sort.
+    let (_, s, _) = pos.select_nth_unstable_by(rank, f64::total_cmp);
     s.max(SCALE_FLOOR)
 }
 
@@ -73,6 +74,48 @@ impl Scales {
             (proj.max(0.0) / self.proj).min(1.0),
         )
     }
+}
+
+/// The `heatmap_balance` numbers without building any map: the two scales and the largest raw
+/// combined value, from the layers' own buckets (`tape_of`/`proj_of` read a bucket's USD).
+pub fn balance<T, P>(
+    tape: &Sides<T>,
+    proj: &Sides<P>,
+    tape_of: impl Fn(&T) -> f64,
+    proj_of: impl Fn(&P) -> f64,
+    tw: f64,
+    pw: f64,
+) -> (Scales, f64) {
+    let tv = || {
+        tape.long
+            .values()
+            .chain(tape.short.values())
+            .map(|b| tape_of(b).max(0.0))
+    };
+    let pv = || {
+        proj.long
+            .values()
+            .chain(proj.short.values())
+            .map(|b| proj_of(b).max(0.0))
+    };
+    let sc = Scales {
+        tape: p99_scale(tv()),
+        proj: p99_scale(pv()),
+        tape_max_raw: tv().fold(0.0, f64::max),
+        proj_max_raw: pv().fold(0.0, f64::max),
+    };
+    let mut max: f64 = 0.0;
+    for ((_, t), (_, p)) in tape.both().into_iter().zip(proj.both()) {
+        for (k, b) in t {
+            let (tn, pn) = sc.normalized(tape_of(b), p.get(k).map_or(0.0, &proj_of));
+            max = max.max(tn * tw + pn * pw);
+        }
+        for (_, b) in p.iter().filter(|(k, _)| !t.contains_key(*k)) {
+            let (_, pn) = sc.normalized(0.0, proj_of(b));
+            max = max.max(pn * pw);
+        }
+    }
+    (sc, max)
 }
 
 fn union_keys<'a>(a: &'a BucketMap<f64>, b: &'a BucketMap<f64>) -> impl Iterator<Item = i64> + 'a {

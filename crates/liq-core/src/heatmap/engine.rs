@@ -3,12 +3,12 @@
 
 use serde::Serialize;
 
-use super::combine::{Scales, combined_display, combined_raw};
+use super::combine::{Scales, balance, combined_display, combined_raw};
 use super::config::HeatmapConfig;
 use super::inference::{Inference, InferenceCompat, InferenceStats, MinuteInput, MinuteOutcome};
 use super::pools::{self, Pools, PoolsMeta, PoolsRequest};
 use super::records::{ClusterBoostStats, HeatmapRecord};
-use super::sides::{BucketMap, Sides};
+use super::sides::Sides;
 use super::tape::{Tape, TapeStats};
 use super::zones::{ZoneSink, ZoneSummary};
 use crate::compat::ReferenceCompat;
@@ -60,6 +60,15 @@ fn non_negative(field: &'static str, value: f64) -> Result<(), InputError> {
     } else {
         Err(InputError::Negative { field, value })
     }
+}
+
+/// The two layers in USD per bucket, taken once and shared by every output of one rollover.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Layers {
+    /// Observed liquidations.
+    pub tape: Sides<f64>,
+    /// Projected liquidations.
+    pub proj: Sides<f64>,
 }
 
 /// A 0..1 intensity map (`get_heatmap`/`get_heatmap_display`), divided by its maximum.
@@ -336,13 +345,15 @@ impl HeatmapEngine {
             proj_short_buckets: ps as u64,
         });
         if m.minute_key - self.last_balance_log_minute >= BALANCE_LOG_EVERY {
-            let (combined, sc) = self.combined_raw();
-            let max = combined
-                .long
-                .values()
-                .chain(combined.short.values())
-                .copied()
-                .fold(0.0, f64::max);
+            let c = &self.config;
+            let (sc, max) = balance(
+                self.tape.buckets(),
+                self.inference.buckets(),
+                |b| b.notional,
+                |b| b.size_usd,
+                c.tape_weight,
+                c.projection_weight,
+            );
             self.records.push(HeatmapRecord::HeatmapBalance {
                 ts: now,
                 symbol: self.config.symbol.clone(),
@@ -420,9 +431,15 @@ impl HeatmapEngine {
     /// reaches the projections unless `heatmap_b2` reproduces the reference.
     pub fn apply_calibrated_weights(&mut self, weights: &[f64], buffer: f64) -> bool {
         let ladder = self.ladder();
+        // Refused: a wrong length (the reference's only check), and, beyond the reference,
+        // non-finite or negative weights, a zero sum, or a bad buffer: none of them can come
+        // from a working calibrator, and each would corrupt every later projection.
+        let bad_weight = weights.iter().any(|w| !w.is_finite() || *w < 0.0);
+        let sum: f64 = weights.iter().sum();
         if weights.len() != ladder.len()
-            || !buffer.is_finite()
-            || weights.iter().any(|w| !w.is_finite())
+            || bad_weight
+            || sum <= 0.0
+            || !(buffer.is_finite() && buffer >= 0.0)
         {
             return false;
         }
@@ -452,13 +469,31 @@ impl HeatmapEngine {
         }
     }
 
+    /// The layers of the current state.
+    pub fn layers(&self) -> Layers {
+        Layers {
+            tape: self.tape.heatmap(),
+            proj: self.inference.projections(),
+        }
+    }
+
     /// The DISPLAY intensity map (snapshots): with the combined-source boost, divided by its
     /// maximum. Writes a `combined_zone_boost` record at most every 10 minutes.
     pub fn heatmap_display(&mut self, now: f64) -> HeatmapView {
+        let layers = self.layers();
+        self.heatmap_display_from(&layers, now)
+    }
+
+    /// [`Self::heatmap_display`] on layers taken earlier in the same rollover.
+    pub fn heatmap_display_from(&mut self, layers: &Layers, now: f64) -> HeatmapView {
         let c = &self.config;
-        let (tape, proj) = (self.tape.heatmap(), self.inference.projections());
-        let (map, _, stats) =
-            combined_display(&tape, &proj, c.tape_weight, c.projection_weight, c.step);
+        let (map, _, stats) = combined_display(
+            &layers.tape,
+            &layers.proj,
+            c.tape_weight,
+            c.projection_weight,
+            c.step,
+        );
         if self.current_minute - self.last_boost_log_minute >= BALANCE_LOG_EVERY {
             self.last_boost_log_minute = self.current_minute;
             if self.logging {
@@ -477,6 +512,11 @@ impl HeatmapEngine {
 
     /// RAW pools around a centre (6.3 `get_api_response`); `None` without a price.
     pub fn pools_raw(&self, req: PoolsRequest, now: f64) -> Option<Pools> {
+        self.pools_raw_from(&self.layers(), req, now)
+    }
+
+    /// [`Self::pools_raw`] on layers taken earlier in the same rollover.
+    pub fn pools_raw_from(&self, layers: &Layers, req: PoolsRequest, now: f64) -> Option<Pools> {
         let c = &self.config;
         let center = if req.center != 0.0 {
             req.center
@@ -486,8 +526,12 @@ impl HeatmapEngine {
         if center <= 0.0 || !center.is_finite() {
             return None;
         }
-        let (tape, proj) = (self.tape.heatmap(), self.inference.projections());
-        let w = pools::weighted_usd(&tape, &proj, c.tape_weight, c.projection_weight);
+        let w = pools::weighted_usd(
+            &layers.tape,
+            &layers.proj,
+            c.tape_weight,
+            c.projection_weight,
+        );
         let band = pools::in_band(&self.step, &w, center, req.range_pct);
         let min_n = req.min_notional.unwrap_or(c.min_notional_usd);
         let radius = center * c.cluster_radius_pct;
@@ -523,21 +567,37 @@ impl HeatmapEngine {
 
     /// DISPLAY pools (6.3 `get_api_response_display`): raw pools with the cluster-level boost.
     pub fn pools_display(&mut self, req: PoolsRequest, now: f64) -> Option<Pools> {
-        let mut r = self.pools_raw(req, now)?;
-        let (tape, proj) = (self.tape.heatmap(), self.inference.projections());
-        let sc = Scales::of(&tape, &proj);
-        self.last_cluster_boost = Some(pools::boost_levels(&self.step, &mut r, &tape, &proj, &sc));
+        let layers = self.layers();
+        self.pools_display_from(&layers, req, now)
+    }
+
+    /// [`Self::pools_display`] on layers taken earlier in the same rollover.
+    pub fn pools_display_from(
+        &mut self,
+        layers: &Layers,
+        req: PoolsRequest,
+        now: f64,
+    ) -> Option<Pools> {
+        let mut r = self.pools_raw_from(layers, req, now)?;
+        let sc = Scales::of(&layers.tape, &layers.proj);
+        self.last_cluster_boost = Some(pools::boost_levels(
+            &self.step,
+            &mut r,
+            &layers.tape,
+            &layers.proj,
+            &sc,
+        ));
         Some(r)
     }
 
     /// Raw USD per bucket of both layers, unweighted (the additive `long_usd`/`short_usd`).
     pub fn usd_by_bucket(&self) -> Sides<f64> {
-        pools::weighted_usd(
-            &self.tape.heatmap(),
-            &self.inference.projections(),
-            1.0,
-            1.0,
-        )
+        Self::usd_of(&self.layers())
+    }
+
+    /// [`Self::usd_by_bucket`] of layers taken earlier.
+    pub fn usd_of(layers: &Layers) -> Sides<f64> {
+        pools::weighted_usd(&layers.tape, &layers.proj, 1.0, 1.0)
     }
 
     /// `get_stats()`.
@@ -589,9 +649,6 @@ fn divide_by_max(mut s: Sides<f64>) -> Sides<f64> {
         }
         s
     } else {
-        Sides {
-            long: BucketMap::new(),
-            short: BucketMap::new(),
-        }
+        Sides::default()
     }
 }

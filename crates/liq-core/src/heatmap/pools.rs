@@ -13,7 +13,7 @@ use crate::grid::{BucketStep, py_round};
 /// One pool (a V2 `long_levels`/`short_levels` element; key order of the snapshot).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Level {
-    /// USD-weighted centre, 2 dp.
+    /// USD-weighted centre, 2 dp (or the step's decimals when finer).
     pub price: f64,
     /// Lowest bucket.
     pub price_low: f64,
@@ -98,6 +98,9 @@ pub fn cluster(
         .map(|(k, usd)| (step.price(*k), *usd))
         .collect();
     b.sort_by(|x, y| x.0.total_cmp(&y.0));
+    // The reference rounds the centre to 2 dp; a step finer than a cent keeps its own digits
+    // (the same for BTC, ETH and SOL, whose steps have at most 2).
+    let centre_digits = step.ndigits().max(2);
     let mut pools = Vec::new();
     let mut i = 0;
     while i < b.len() {
@@ -110,7 +113,7 @@ pub fn cluster(
         if total >= min_n {
             let weighted: f64 = members.iter().map(|m| m.0 * m.1).sum();
             pools.push(Level {
-                price: py_round(weighted / total, 2),
+                price: py_round(weighted / total, centre_digits),
                 price_low: members[0].0,
                 price_high: members[members.len() - 1].0,
                 notional_usd: py_round(total, 2),

@@ -3,10 +3,12 @@
 use indexmap::IndexMap;
 
 use crate::event::Side;
+use crate::hash::FnvBuild;
 
 /// An insertion-ordered map from bucket index to a value (the reference's dicts keep insertion
-/// order, which is observable in log order and float summation order).
-pub type BucketMap<V> = IndexMap<i64, V>;
+/// order, which is observable in log order and float summation order). Hashed with FNV: the
+/// keys are small integers of our own making.
+pub type BucketMap<V> = IndexMap<i64, V, FnvBuild>;
 
 /// One map per side.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,8 +22,8 @@ pub struct Sides<V> {
 impl<V> Default for Sides<V> {
     fn default() -> Self {
         Sides {
-            long: IndexMap::new(),
-            short: IndexMap::new(),
+            long: IndexMap::default(),
+            short: IndexMap::default(),
         }
     }
 }

@@ -61,23 +61,37 @@ pub(crate) struct Grid {
     pub prices: Vec<f64>,
 }
 
+/// Largest snapshot grid built; a price far off the symbol's scale (a bad tick that passed
+/// every other check) gets no snapshot rather than a grid of millions of points.
+pub const MAX_SNAPSHOT_GRID: i64 = 100_000;
+
 impl Grid {
-    pub(crate) fn new(engine: &HeatmapEngine, center: f64, pct: f64) -> Grid {
+    pub(crate) fn new(engine: &HeatmapEngine, center: f64, pct: f64) -> Option<Grid> {
         let step = engine.step();
         let (k_min, k_max) = (
             step.key(center * (1.0 - pct)),
             step.key(center * (1.0 + pct)),
         );
-        Grid {
+        if k_max < k_min || k_max - k_min >= MAX_SNAPSHOT_GRID {
+            return None;
+        }
+        Some(Grid {
             k_min,
             prices: step.grid_from_keys(k_min, k_max),
-        }
+        })
     }
 
     pub(crate) fn lookup(&self, m: &BucketMap<f64>) -> Vec<f64> {
-        (0..self.prices.len() as i64)
-            .map(|i| m.get(&(self.k_min + i)).copied().unwrap_or(0.0))
-            .collect()
+        let mut out = vec![0.0; self.prices.len()];
+        for (k, v) in m {
+            if let Some(slot) = usize::try_from(k - self.k_min)
+                .ok()
+                .and_then(|i| out.get_mut(i))
+            {
+                *slot = *v;
+            }
+        }
+        out
     }
 
     pub(crate) fn per_price(&self, v: &[f64], f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
@@ -94,7 +108,8 @@ pub(crate) fn misnamed(grid: &Grid, intensity: &[f64]) -> (Vec<f64>, Vec<f64>) {
 }
 
 /// Builds the V2 snapshot at `src` (7.1): display pools (range 0.10, min $1000), stats, the
-/// ±10% grid and the display intensity map. `None` when `src <= 0`.
+/// ±10% grid and the display intensity map. `None` when `src <= 0` or the grid would exceed
+/// [`MAX_SNAPSHOT_GRID`] prices.
 pub fn build_v2(engine: &mut HeatmapEngine, src: f64, now: f64) -> Option<V2Snapshot> {
     if !(src > 0.0 && src.is_finite()) {
         return None;
@@ -104,11 +119,12 @@ pub fn build_v2(engine: &mut HeatmapEngine, src: f64, now: f64) -> Option<V2Snap
         range_pct: V2_RANGE_PCT,
         min_notional: Some(V2_MIN_NOTIONAL),
     };
-    let pools = engine.pools_display(req, now)?;
+    let grid = Grid::new(engine, src, V2_RANGE_PCT)?;
+    let layers = engine.layers();
+    let pools = engine.pools_display_from(&layers, req, now)?;
     let stats = engine.stats();
-    let grid = Grid::new(engine, src, V2_RANGE_PCT);
-    let view = engine.heatmap_display(now);
-    let usd: Sides<f64> = engine.usd_by_bucket();
+    let view = engine.heatmap_display_from(&layers, now);
+    let usd: Sides<f64> = HeatmapEngine::usd_of(&layers);
     let (li, si) = (grid.lookup(&view.map.long), grid.lookup(&view.map.short));
     let (ln, lb) = misnamed(&grid, &li);
     let (sn, sb) = misnamed(&grid, &si);
@@ -213,9 +229,10 @@ pub fn build_v1(
     if !(close > 0.0 && close.is_finite()) {
         return None;
     }
-    let grid = Grid::new(engine, close, V1_RANGE_PCT);
-    let view = engine.heatmap_display(now);
-    let usd = engine.usd_by_bucket();
+    let grid = Grid::new(engine, close, V1_RANGE_PCT)?;
+    let layers = engine.layers();
+    let view = engine.heatmap_display_from(&layers, now);
+    let usd = HeatmapEngine::usd_of(&layers);
     let (lr, sr) = (grid.lookup(&view.map.long), grid.lookup(&view.map.short));
     let v1 = super::v1_math::v1_intensities(&lr, &sr);
     let norm = v1.norm.rounded();

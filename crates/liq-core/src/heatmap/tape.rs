@@ -277,6 +277,11 @@ impl Tape {
         (count, notional)
     }
 
+    /// The live buckets.
+    pub fn buckets(&self) -> &Sides<LiqBucket> {
+        &self.buckets
+    }
+
     /// The tape's USD per bucket.
     pub fn heatmap(&self) -> Sides<f64> {
         let conv = |m: &BucketMap<LiqBucket>| m.iter().map(|(k, b)| (*k, b.notional)).collect();

@@ -605,3 +605,55 @@ fn b20_zone_tracker_per_symbol() {
         20.0
     );
 }
+
+#[test]
+fn balance_equals_the_combined_map() {
+    let e = scenario_a();
+    let layers = e.layers();
+    let (map, sc) = super::combine::combined_raw(&layers.tape, &layers.proj, 0.35, 0.65);
+    let max = map
+        .long
+        .values()
+        .chain(map.short.values())
+        .copied()
+        .fold(0.0, f64::max);
+    let (sc2, max2) = super::combine::balance(
+        e.tape().buckets(),
+        e.inference().buckets(),
+        |b| b.notional,
+        |b| b.size_usd,
+        0.35,
+        0.65,
+    );
+    assert_eq!((sc, max.to_bits()), (sc2, max2.to_bits()));
+    assert_eq!(max, 0.65);
+}
+
+#[test]
+fn refused_calibrations_and_absurd_prices() {
+    let mut e = engine("BTC", 20.0, ReferenceCompat::fixed());
+    let before = e.weights_in_ladder_order();
+    assert!(!e.apply_calibrated_weights(&[0.0, -0.5, 0.0, 1.0, 0.0, 0.0, 0.0], 0.002));
+    assert!(!e.apply_calibrated_weights(&[0.0; 7], 0.002));
+    assert!(!e.apply_calibrated_weights(&[0.1; 6], 0.002));
+    assert!(!e.apply_calibrated_weights(&[0.1; 7], f64::NAN));
+    assert_eq!(e.weights_in_ladder_order(), before);
+    assert!(e.apply_calibrated_weights(&[0.1; 7], 0.0025));
+    assert_eq!(
+        e.inference().buffer(),
+        0.0025,
+        "B2 fixed: the buffer reaches the projections"
+    );
+    let mut r = engine("BTC", 20.0, ReferenceCompat::reference());
+    assert!(r.apply_calibrated_weights(&[0.1; 7], 0.0025));
+    assert_eq!(
+        r.inference().buffer(),
+        0.002,
+        "B2: reference keeps the constructor buffer"
+    );
+    assert_eq!(r.stats().config.buffer, 0.0025);
+    // A price a million times off the scale gets no snapshot instead of a 10^9-point grid.
+    e.on_minute(&minute(1, 1e12, 1e12, 1e12, 0.0, 1.0, 1.0), 0.0)
+        .unwrap();
+    assert!(build_v2(&mut e, 1e12, 0.0).is_none());
+}
