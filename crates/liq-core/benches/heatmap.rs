@@ -260,7 +260,7 @@ fn v2_snapshot(
 ) {
     let v2 = build_v2(e, src, now).expect("snapshot");
     let bytes = serde_json::to_vec(&v2).expect("serializable");
-    assert_eq!(v2.prices.len(), grid, "{name}: grid");
+    assert_eq!(v2.grid.prices.len(), grid, "{name}: grid");
     assert!(
         !v2.pools.long_levels.is_empty() && !v2.pools.short_levels.is_empty(),
         "{name}: pools on both sides"
@@ -269,7 +269,7 @@ fn v2_snapshot(
     eprintln!(
         "heatmap/v2/{name}: buckets {}; {} prices, {}+{} levels, {} bytes of JSON",
         counts(e),
-        v2.prices.len(),
+        v2.grid.prices.len(),
         v2.pools.long_levels.len(),
         v2.pools.short_levels.len(),
         bytes.len()

@@ -228,7 +228,7 @@ fn golden_replay_matches_the_reference_exactly() {
 
     let (v2, v1) = snapshots(&mut run);
     assert_eq!(
-        (v2.price_min, v2.price_max, v2.prices.len()),
+        (v2.grid.price_min, v2.grid.price_max, v2.grid.prices.len()),
         (59300.0, 72480.0, 660)
     );
     let lv = |l: &liq_core::heatmap::Level| {
@@ -285,7 +285,7 @@ fn golden_replay_matches_the_reference_exactly() {
     ];
     for (p, v) in si {
         assert!(
-            (v2.short_intensity[at(&v2.prices, p)] - v).abs() < 1e-9,
+            (v2.grid.short_intensity[at(&v2.grid.prices, p)] - v).abs() < 1e-9,
             "short_intensity {p}"
         );
     }
@@ -295,14 +295,20 @@ fn golden_replay_matches_the_reference_exactly() {
         (65560.0, 0.264124285),
     ] {
         assert!(
-            (v2.long_intensity[at(&v2.prices, p)] - v).abs() < 1e-9,
+            (v2.grid.long_intensity[at(&v2.grid.prices, p)] - v).abs() < 1e-9,
             "long_intensity {p}"
         );
     }
 
     assert_eq!((v1.norm.p50, v1.norm.p95), (0.032573, 0.244306));
-    assert_eq!(v1.long_intensity.iter().filter(|v| **v > 0.0).count(), 18);
-    assert_eq!(v1.short_intensity.iter().filter(|v| **v > 0.0).count(), 34);
+    assert_eq!(
+        v1.grid.long_intensity.iter().filter(|v| **v > 0.0).count(),
+        18
+    );
+    assert_eq!(
+        v1.grid.short_intensity.iter().filter(|v| **v > 0.0).count(),
+        34
+    );
     let starts = [
         (62340.0, 0.2323),
         (62360.0, 0.4204),
@@ -314,7 +320,11 @@ fn golden_replay_matches_the_reference_exactly() {
         (63060.0, 0.1357),
     ];
     for (p, v) in starts {
-        assert_eq!(v1.long_intensity[at(&v1.prices, p)], v, "v1 long {p}");
+        assert_eq!(
+            v1.grid.long_intensity[at(&v1.grid.prices, p)],
+            v,
+            "v1 long {p}"
+        );
     }
 
     let tz = |z: &[liq_core::heatmap::snapshot::TopZone]| {
@@ -415,15 +425,15 @@ fn golden_replay_reproduces_the_real_btc_snapshots() {
 
     // V2: same grid, same pools and levels, meta and tape stats; notionals within 2e-4
     // relative and intensities within 1e-3 (the residual of the unknown absolute OI).
-    assert_eq!(v2.src, gv2["src"].as_f64().unwrap());
+    assert_eq!(v2.grid.src, gv2["src"].as_f64().unwrap());
     assert_eq!(
-        (v2.price_min, v2.price_max),
+        (v2.grid.price_min, v2.grid.price_max),
         (
             gv2["price_min"].as_f64().unwrap(),
             gv2["price_max"].as_f64().unwrap()
         )
     );
-    assert_eq!(v2.prices, floats(&gv2["prices"]));
+    assert_eq!(v2.grid.prices, floats(&gv2["prices"]));
     check_levels(&v2.pools.long_levels, &gv2["long_levels"], "v2 long_levels");
     check_levels(
         &v2.pools.short_levels,
@@ -458,9 +468,9 @@ fn golden_replay_reproduces_the_real_btc_snapshots() {
     );
     for side in ["long", "short"] {
         let ours = if side == "long" {
-            &v2.long_intensity
+            &v2.grid.long_intensity
         } else {
-            &v2.short_intensity
+            &v2.grid.short_intensity
         };
         close_arrays(
             ours,
@@ -469,9 +479,9 @@ fn golden_replay_reproduces_the_real_btc_snapshots() {
             &format!("v2 {side}_intensity"),
         );
         let ours = if side == "long" {
-            &v2.long_notional_usd
+            &v2.grid.long_notional_usd
         } else {
-            &v2.short_notional_usd
+            &v2.grid.short_notional_usd
         };
         close_arrays(
             ours,
@@ -483,16 +493,16 @@ fn golden_replay_reproduces_the_real_btc_snapshots() {
 
     // V1: same grid; intensities within 1e-3; norm within 1e-4; the same top zones (prices
     // within 0.05, strengths within 1e-3, identical ages).
-    assert_eq!(v1.prices, floats(&gv1["prices"]));
-    assert_eq!(v1.src, gv1["src"].as_f64().unwrap());
+    assert_eq!(v1.grid.prices, floats(&gv1["prices"]));
+    assert_eq!(v1.grid.src, gv1["src"].as_f64().unwrap());
     close_arrays(
-        &v1.long_intensity,
+        &v1.grid.long_intensity,
         &floats(&gv1["long_intensity"]),
         1e-3,
         "v1 long_intensity",
     );
     close_arrays(
-        &v1.short_intensity,
+        &v1.grid.short_intensity,
         &floats(&gv1["short_intensity"]),
         1e-3,
         "v1 short_intensity",
@@ -552,10 +562,16 @@ fn fixes_on_the_golden_session() {
         let mut run = replay(compat);
         let (v2, _) = snapshots(&mut run);
         let di = reference
+            .grid
             .long_intensity
             .iter()
-            .chain(&reference.short_intensity)
-            .zip(v2.long_intensity.iter().chain(&v2.short_intensity))
+            .chain(&reference.grid.short_intensity)
+            .zip(
+                v2.grid
+                    .long_intensity
+                    .iter()
+                    .chain(&v2.grid.short_intensity),
+            )
             .map(|(a, b)| (a - b).abs())
             .fold(0.0, f64::max);
         let dl = rel(

@@ -589,15 +589,15 @@ fn check_v2(e: &mut HeatmapEngine, src: f64, now: f64) -> Result<V2Snapshot, Tes
     let Some(v2) = build_v2(e, src, now) else {
         return Err(TestCaseError::fail("P3 build_v2 returned None"));
     };
-    let n = v2.prices.len();
+    let n = v2.grid.prices.len();
     prop_assert!(n > 1, "P3 grid of {n} prices");
     let arrays = [
-        &v2.long_intensity,
-        &v2.short_intensity,
-        &v2.long_notional_usd,
-        &v2.short_notional_usd,
-        &v2.long_size_btc,
-        &v2.short_size_btc,
+        &v2.grid.long_intensity,
+        &v2.grid.short_intensity,
+        &v2.grid.long_notional_usd,
+        &v2.grid.short_notional_usd,
+        &v2.grid.long_size_btc,
+        &v2.grid.short_size_btc,
         &v2.long_usd,
         &v2.short_usd,
     ];
@@ -605,10 +605,10 @@ fn check_v2(e: &mut HeatmapEngine, src: f64, now: f64) -> Result<V2Snapshot, Tes
         prop_assert_eq!(a.len(), n, "P3 array lengths differ");
         prop_assert!(a.iter().all(|x| x.is_finite() && *x >= 0.0), "P3 {a:?}");
     }
-    for p in &v2.prices {
+    for p in &v2.grid.prices {
         prop_assert!(on_grid(&step, *p), "P3 grid price {p} is not bucket({p})");
     }
-    for w in v2.prices.windows(2) {
+    for w in v2.grid.prices.windows(2) {
         let d = w[1] - w[0];
         prop_assert!(
             w[1] > w[0] && (d - step.step()).abs() <= 1e-9 * step.step(),
@@ -617,9 +617,14 @@ fn check_v2(e: &mut HeatmapEngine, src: f64, now: f64) -> Result<V2Snapshot, Tes
             w[1]
         );
     }
-    prop_assert_eq!(v2.price_min, v2.prices[0]);
-    prop_assert_eq!(v2.price_max, v2.prices[n - 1]);
-    for x in v2.long_intensity.iter().chain(&v2.short_intensity) {
+    prop_assert_eq!(v2.grid.price_min, v2.grid.prices[0]);
+    prop_assert_eq!(v2.grid.price_max, v2.grid.prices[n - 1]);
+    for x in v2
+        .grid
+        .long_intensity
+        .iter()
+        .chain(&v2.grid.short_intensity)
+    {
         prop_assert!(*x <= 1.0, "P3 intensity {x}");
     }
     check_levels(&step, &v2.pools.long_levels, src, true)?;

@@ -25,32 +25,74 @@ pub struct V2Snapshot {
     pub pools: Pools,
     /// Engine statistics.
     pub stats: EngineStats,
-    /// OHLC4 of the minute.
-    pub src: f64,
-    /// Bucket step.
-    pub step: f64,
-    /// Grid start (`bucket(src * 0.9)`).
-    pub price_min: f64,
-    /// Grid end (`bucket(src * 1.1)`).
-    pub price_max: f64,
-    /// Grid, ascending.
-    pub prices: Vec<f64>,
-    /// Display intensity per grid price (unrounded; 0.0 where absent).
-    pub long_intensity: Vec<f64>,
-    /// Display intensity per grid price.
-    pub short_intensity: Vec<f64>,
-    /// Misnamed (B3): `py_round(intensity, 2)`.
-    pub long_notional_usd: Vec<f64>,
-    /// Misnamed (B3): `py_round(intensity, 2)`.
-    pub short_notional_usd: Vec<f64>,
-    /// Misnamed (B3): `py_round(intensity / price, 6)`.
-    pub long_size_btc: Vec<f64>,
-    /// Misnamed (B3): `py_round(intensity / price, 6)`.
-    pub short_size_btc: Vec<f64>,
+    /// `src` (OHLC4 of the minute), step, grid and per-price arrays.
+    #[serde(flatten)]
+    pub grid: GridBody,
     /// Additive: USD of tape + projections at each grid price (long side).
     pub long_usd: Vec<f64>,
     /// Additive: USD of tape + projections at each grid price (short side).
     pub short_usd: Vec<f64>,
+}
+
+/// The grid part of both snapshot bodies (same keys, same order in V1 and V2).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GridBody {
+    /// V2: OHLC4 of the minute; V1: `py_round(close, 2)`.
+    pub src: f64,
+    /// Bucket step.
+    pub step: f64,
+    /// Grid start.
+    pub price_min: f64,
+    /// Grid end.
+    pub price_max: f64,
+    /// Grid, ascending.
+    pub prices: Vec<f64>,
+    /// V2: display intensity (unrounded, 0.0 where absent); V1: smoothed and normalized, 4 dp.
+    pub long_intensity: Vec<f64>,
+    /// The same, short side.
+    pub short_intensity: Vec<f64>,
+    /// Misnamed (B3): `py_round(display intensity, 2)`.
+    pub long_notional_usd: Vec<f64>,
+    /// Misnamed (B3): `py_round(display intensity, 2)`.
+    pub short_notional_usd: Vec<f64>,
+    /// Misnamed (B3): `py_round(display intensity / price, 6)`.
+    pub long_size_btc: Vec<f64>,
+    /// Misnamed (B3): `py_round(display intensity / price, 6)`.
+    pub short_size_btc: Vec<f64>,
+}
+
+impl GridBody {
+    /// The body of `grid` with the given intensity arrays; the misnamed arrays come from the
+    /// raw display intensity `raw`.
+    fn new(
+        grid: Grid,
+        src: f64,
+        step: f64,
+        intensity: (Vec<f64>, Vec<f64>),
+        raw: (&[f64], &[f64]),
+    ) -> Self {
+        let misnamed = |v: &[f64]| -> (Vec<f64>, Vec<f64>) {
+            (
+                v.iter().map(|x| py_round(*x, 2)).collect(),
+                grid.per_price(v, |x, p| py_round(x / p, 6)),
+            )
+        };
+        let (ln, lb) = misnamed(raw.0);
+        let (sn, sb) = misnamed(raw.1);
+        GridBody {
+            src,
+            step,
+            price_min: grid.prices.first().copied().unwrap_or(0.0),
+            price_max: grid.prices.last().copied().unwrap_or(0.0),
+            prices: grid.prices,
+            long_intensity: intensity.0,
+            short_intensity: intensity.1,
+            long_notional_usd: ln,
+            short_notional_usd: sn,
+            long_size_btc: lb,
+            short_size_btc: sb,
+        }
+    }
 }
 
 /// A grid of consecutive bucket keys with per-side values looked up by exact key.
@@ -99,14 +141,6 @@ impl Grid {
     }
 }
 
-/// The two misnamed arrays of one side (B3).
-pub(crate) fn misnamed(grid: &Grid, intensity: &[f64]) -> (Vec<f64>, Vec<f64>) {
-    (
-        intensity.iter().map(|v| py_round(*v, 2)).collect(),
-        grid.per_price(intensity, |v, p| py_round(v / p, 6)),
-    )
-}
-
 /// Builds the V2 snapshot at `src` (7.1): display pools (range 0.10, min $1000), stats, the
 /// ±10% grid and the display intensity map. `None` when `src <= 0` or the grid would exceed
 /// [`MAX_SNAPSHOT_GRID`] prices.
@@ -126,24 +160,15 @@ pub fn build_v2(engine: &mut HeatmapEngine, src: f64, now: f64) -> Option<V2Snap
     let view = engine.heatmap_display_from(&layers, now);
     let usd: Sides<f64> = HeatmapEngine::usd_of(&layers);
     let (li, si) = (grid.lookup(&view.map.long), grid.lookup(&view.map.short));
-    let (ln, lb) = misnamed(&grid, &li);
-    let (sn, sb) = misnamed(&grid, &si);
+    let (long_usd, short_usd) = (grid.lookup(&usd.long), grid.lookup(&usd.short));
+    let step = engine.config().step;
+    let body = GridBody::new(grid, src, step, (li.clone(), si.clone()), (&li, &si));
     Some(V2Snapshot {
         pools,
         stats,
-        src,
-        step: engine.config().step,
-        price_min: grid.prices.first().copied().unwrap_or(0.0),
-        price_max: grid.prices.last().copied().unwrap_or(0.0),
-        long_usd: grid.lookup(&usd.long),
-        short_usd: grid.lookup(&usd.short),
-        prices: grid.prices,
-        long_intensity: li,
-        short_intensity: si,
-        long_notional_usd: ln,
-        short_notional_usd: sn,
-        long_size_btc: lb,
-        short_size_btc: sb,
+        grid: body,
+        long_usd,
+        short_usd,
     })
 }
 
@@ -182,28 +207,9 @@ pub struct V1Snapshot {
     pub symbol: String,
     /// Assembly time.
     pub ts: f64,
-    /// `py_round(close, 2)` (the last price, not OHLC4).
-    pub src: f64,
-    /// Step.
-    pub step: f64,
-    /// `bucket(close * 0.92)`.
-    pub price_min: f64,
-    /// `bucket(close * 1.08)`.
-    pub price_max: f64,
-    /// Grid.
-    pub prices: Vec<f64>,
-    /// Smoothed, p50/p95-normalized display intensity, 4 dp.
-    pub long_intensity: Vec<f64>,
-    /// The same, short side.
-    pub short_intensity: Vec<f64>,
-    /// Misnamed (B3): `py_round(raw display intensity, 2)`.
-    pub long_notional_usd: Vec<f64>,
-    /// Misnamed (B3).
-    pub short_notional_usd: Vec<f64>,
-    /// Misnamed (B3): `py_round(raw display intensity / price, 6)`.
-    pub long_size_btc: Vec<f64>,
-    /// Misnamed (B3).
-    pub short_size_btc: Vec<f64>,
+    /// `py_round(close, 2)` (the last price, not OHLC4), step, grid and per-price arrays.
+    #[serde(flatten)]
+    pub grid: GridBody,
     /// Tracked long zones, strongest first (at most 5).
     pub top_long_zones: Vec<TopZone>,
     /// Tracked short zones.
@@ -236,8 +242,6 @@ pub fn build_v1(
     let (lr, sr) = (grid.lookup(&view.map.long), grid.lookup(&view.map.short));
     let v1 = super::v1_math::v1_intensities(&lr, &sr);
     let norm = v1.norm.rounded();
-    let (ln, lb) = misnamed(&grid, &lr);
-    let (sn, sb) = misnamed(&grid, &sr);
     let zones = |rows: &[(f64, f64, i64)]| {
         rows.iter()
             .take(5)
@@ -248,23 +252,22 @@ pub fn build_v1(
             })
             .collect()
     };
+    let (long_usd, short_usd) = (grid.lookup(&usd.long), grid.lookup(&usd.short));
+    let step = engine.config().step;
+    let body = GridBody::new(
+        grid,
+        py_round(close, 2),
+        step,
+        (v1.long, v1.short),
+        (&lr, &sr),
+    );
     Some(V1Snapshot {
         schema_version: 2,
         symbol: engine.config().symbol.clone(),
         ts: now,
-        src: py_round(close, 2),
-        step: engine.config().step,
-        price_min: grid.prices.first().copied().unwrap_or(0.0),
-        price_max: grid.prices.last().copied().unwrap_or(0.0),
-        long_usd: grid.lookup(&usd.long),
-        short_usd: grid.lookup(&usd.short),
-        prices: grid.prices,
-        long_intensity: v1.long,
-        short_intensity: v1.short,
-        long_notional_usd: ln,
-        short_notional_usd: sn,
-        long_size_btc: lb,
-        short_size_btc: sb,
+        grid: body,
+        long_usd,
+        short_usd,
         top_long_zones: zones(&top.0),
         top_short_zones: zones(&top.1),
         norm: V1NormJson {

@@ -328,14 +328,14 @@ fn scenario_a_v2_assembly() {
     let mut e = scenario_a();
     let v2 = build_v2(&mut e, 50300.0, 0.0).unwrap();
     assert_eq!(
-        (v2.price_min, v2.price_max, v2.prices.len()),
+        (v2.grid.price_min, v2.grid.price_max, v2.grid.prices.len()),
         (45280.0, 55340.0, 504)
     );
-    let at = |p: f64| v2.prices.iter().position(|x| *x == p).unwrap();
-    assert_eq!(v2.long_size_btc[at(47400.0)], 1.3e-05);
-    assert_eq!(v2.long_size_btc[at(47900.0)], 1.9e-05);
-    assert_eq!(v2.long_size_btc[at(48760.0)], 2e-06);
-    assert_eq!(v2.long_size_btc[at(48900.0)], 2e-05);
+    let at = |p: f64| v2.grid.prices.iter().position(|x| *x == p).unwrap();
+    assert_eq!(v2.grid.long_size_btc[at(47400.0)], 1.3e-05);
+    assert_eq!(v2.grid.long_size_btc[at(47900.0)], 1.9e-05);
+    assert_eq!(v2.grid.long_size_btc[at(48760.0)], 2e-06);
+    assert_eq!(v2.grid.long_size_btc[at(48900.0)], 2e-05);
     let text = serde_json::to_string(&v2).unwrap();
     assert!(text.starts_with(
         r#"{"symbol":"BTC","ts":0.0,"price":50300.0,"range_pct":0.1,"long_levels":["#
@@ -427,11 +427,11 @@ fn scenario_b_sol_fractional_grid() {
     assert_eq!(tl[0].0, 78.8);
     let v2 = build_v2(&mut e, 82.0, 0.0).unwrap();
     assert_eq!(
-        (v2.price_min, v2.price_max, v2.prices.len()),
+        (v2.grid.price_min, v2.grid.price_max, v2.grid.prices.len()),
         (73.8, 90.2, 165)
     );
-    assert_eq!(&v2.prices[..3], &[73.8, 73.9, 74.0]);
-    let at = |p: f64| v2.prices.iter().position(|x| *x == p).unwrap();
+    assert_eq!(&v2.grid.prices[..3], &[73.8, 73.9, 74.0]);
+    let at = |p: f64| v2.grid.prices.iter().position(|x| *x == p).unwrap();
     let want = [
         (77.7, 0.2),
         (78.6, 0.3),
@@ -443,12 +443,15 @@ fn scenario_b_sol_fractional_grid() {
     ];
     for (p, v) in want {
         assert!(
-            (v2.long_intensity[at(p)] - v).abs() < 1e-15,
+            (v2.grid.long_intensity[at(p)] - v).abs() < 1e-15,
             "{p}: {}",
-            v2.long_intensity[at(p)]
+            v2.grid.long_intensity[at(p)]
         );
     }
-    assert_eq!(v2.long_intensity.iter().filter(|v| **v > 0.0).count(), 7);
+    assert_eq!(
+        v2.grid.long_intensity.iter().filter(|v| **v > 0.0).count(),
+        7
+    );
     let l0 = &v2.pools.long_levels[0];
     assert_eq!(
         (
@@ -522,58 +525,28 @@ fn scenario_a_v1_assembly() {
     let mut e = scenario_a();
     let v1 = super::snapshot::build_v1(&mut e, 50310.0, &(vec![], vec![]), 0.0).unwrap();
     assert_eq!(
-        (v1.price_min, v1.price_max, v1.prices.len()),
+        (v1.grid.price_min, v1.grid.price_max, v1.grid.prices.len()),
         (46280.0, 54340.0, 404)
     );
     assert_eq!((v1.norm.p50, v1.norm.p95), (0.066667, 0.266667));
-    let at = |p: f64| v1.prices.iter().position(|x| *x == p).unwrap();
-    let long = [
-        (47380.0, 0.2667),
-        (47400.0, 0.8667),
-        (47420.0, 0.2667),
-        (47860.0, 0.1167),
-        (47880.0, 0.5667),
-        (47900.0, 1.0),
-        (47920.0, 0.5667),
-        (47940.0, 0.1167),
-        (48860.0, 0.1667),
-        (48880.0, 0.6667),
-        (48900.0, 1.0),
-        (48920.0, 0.6667),
-        (48940.0, 0.1667),
-        (48980.0, 0.2051),
-        (49000.0, 0.7436),
-        (49020.0, 0.2051),
-        (49220.0, 0.1667),
-        (49240.0, 0.6667),
-        (49260.0, 0.1667),
-        (49400.0, 0.2),
-    ];
+    let at = |p: f64| v1.grid.prices.iter().position(|x| *x == p).unwrap();
+    // The same expected values as the V1 math unit test, here end to end through the engine.
+    let (long, short) = (
+        super::v1_math::tests::WANT_LONG,
+        super::v1_math::tests::WANT_SHORT,
+    );
     for (p, v) in long {
-        assert_eq!(v1.long_intensity[at(p)], v, "long {p}");
+        assert_eq!(v1.grid.long_intensity[at(p)], v, "long {p}");
     }
     assert_eq!(
-        v1.long_intensity.iter().filter(|v| **v > 0.0).count(),
+        v1.grid.long_intensity.iter().filter(|v| **v > 0.0).count(),
         long.len()
     );
-    let short = [
-        (50760.0, 0.3333),
-        (51080.0, 0.3333),
-        (51100.0, 1.0),
-        (51120.0, 0.3333),
-        (51240.0, 0.2297),
-        (52080.0, 0.2667),
-        (52100.0, 0.8667),
-        (52120.0, 0.2667),
-        (52580.0, 0.3534),
-        (52600.0, 1.0),
-        (52620.0, 0.3534),
-    ];
     for (p, v) in short {
-        assert_eq!(v1.short_intensity[at(p)], v, "short {p}");
+        assert_eq!(v1.grid.short_intensity[at(p)], v, "short {p}");
     }
     assert_eq!(
-        v1.short_intensity.iter().filter(|v| **v > 0.0).count(),
+        v1.grid.short_intensity.iter().filter(|v| **v > 0.0).count(),
         short.len()
     );
 }

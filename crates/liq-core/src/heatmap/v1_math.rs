@@ -115,7 +115,7 @@ pub fn v1_intensities(raw_long: &[f64], raw_short: &[f64]) -> V1Intensities {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::grid::build_grid;
 
@@ -197,7 +197,7 @@ mod tests {
         (52600.0, 0.6866868131868132),
     ];
     /// Expected V1 `long_intensity` non-zeros at close 50310 (spec 10.3).
-    const WANT_LONG: [(f64, f64); 20] = [
+    pub(crate) const WANT_LONG: [(f64, f64); 20] = [
         (47380.0, 0.2667),
         (47400.0, 0.8667),
         (47420.0, 0.2667),
@@ -220,7 +220,7 @@ mod tests {
         (49400.0, 0.2),
     ];
     /// Expected V1 `short_intensity` non-zeros (spec 10.3).
-    const WANT_SHORT: [(f64, f64); 11] = [
+    pub(crate) const WANT_SHORT: [(f64, f64); 11] = [
         (50760.0, 0.3333),
         (51080.0, 0.3333),
         (51100.0, 1.0),
