@@ -104,16 +104,20 @@ pub fn balance<T, P>(
         tape_max_raw: tv().fold(0.0, f64::max),
         proj_max_raw: pv().fold(0.0, f64::max),
     };
+    // The maximum over the union of keys: a tape key adds its projection (one lookup each);
+    // for a projection-only key the value is `pn * pw`, and including the projection keys that
+    // also hold tape cannot raise the maximum (their combined value is at least `pn * pw`), so
+    // that part is `pw` times the largest normalized projection, without any lookup.
     let mut max: f64 = 0.0;
     for ((_, t), (_, p)) in tape.both().into_iter().zip(proj.both()) {
         for (k, b) in t {
             let (tn, pn) = sc.normalized(tape_of(b), p.get(k).map_or(0.0, &proj_of));
             max = max.max(tn * tw + pn * pw);
         }
-        for (_, b) in p.iter().filter(|(k, _)| !t.contains_key(*k)) {
-            let (_, pn) = sc.normalized(0.0, proj_of(b));
-            max = max.max(pn * pw);
-        }
+    }
+    let pn_max = (sc.proj_max_raw / sc.proj).min(1.0);
+    if pv().next().is_some() {
+        max = max.max(pn_max * pw);
     }
     (sc, max)
 }

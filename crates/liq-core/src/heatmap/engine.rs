@@ -121,6 +121,7 @@ pub struct EngineStats {
 #[derive(Debug)]
 pub struct HeatmapEngine {
     config: HeatmapConfig,
+    symbol: std::sync::Arc<str>,
     compat: ReferenceCompat,
     step: BucketStep,
     tape: Tape,
@@ -163,6 +164,7 @@ impl HeatmapEngine {
         Ok(HeatmapEngine {
             tape: Tape::new(&config.symbol, step, config.decay),
             inference: Inference::new(&config.symbol, step, config.buffer, config.decay),
+            symbol: std::sync::Arc::from(config.symbol.as_str()),
             config,
             compat,
             step,
@@ -356,7 +358,7 @@ impl HeatmapEngine {
             );
             self.records.push(HeatmapRecord::HeatmapBalance {
                 ts: now,
-                symbol: self.config.symbol.clone(),
+                symbol: self.symbol.clone(),
                 tape_max_raw: py_round(sc.tape_max_raw, 2),
                 inf_max_raw: py_round(sc.proj_max_raw, 2),
                 tape_scale: py_round(sc.tape, 2),
@@ -499,7 +501,7 @@ impl HeatmapEngine {
             if self.logging {
                 self.records.push(HeatmapRecord::CombinedZoneBoost {
                     ts: now,
-                    symbol: self.config.symbol.clone(),
+                    symbol: self.symbol.clone(),
                     buckets: stats,
                     clusters: self.last_cluster_boost.clone(),
                 });

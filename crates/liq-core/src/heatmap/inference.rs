@@ -3,7 +3,7 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use super::records::{HeatmapRecord, InferenceItem};
+use super::records::{HeatmapRecord, InferenceItem, SweepReason};
 use super::sides::{BucketMap, Sides};
 use super::tape::MIN_BUCKET_USD;
 use super::zones::{ZoneSink, ZoneSource, reborrow};
@@ -95,7 +95,7 @@ pub struct InferenceCompat {
 /// The entry inference of one symbol.
 #[derive(Clone, Debug)]
 pub struct Inference {
-    symbol: String,
+    symbol: std::sync::Arc<str>,
     step: BucketStep,
     buffer: f64,
     decay: f64,
@@ -128,7 +128,7 @@ impl Inference {
     /// 75: .15, 100: .08, 125: .02}`.
     pub fn new(symbol: &str, step: BucketStep, buffer: f64, decay: f64) -> Self {
         Inference {
-            symbol: symbol.to_owned(),
+            symbol: std::sync::Arc::from(symbol),
             step,
             buffer,
             decay,
@@ -438,8 +438,8 @@ impl Inference {
                         deleted,
                     });
                     let (reason, trigger_high, trigger_low) = match side {
-                        Side::Short => (format!("high>={price:.0}"), Some(m.high), None),
-                        Side::Long => (format!("low<={price:.0}"), None, Some(m.low)),
+                        Side::Short => (SweepReason { side, price }, Some(m.high), None),
+                        Side::Long => (SweepReason { side, price }, None, Some(m.low)),
                     };
                     r.push(HeatmapRecord::Sweep {
                         ts: now,
@@ -470,7 +470,7 @@ impl Inference {
     /// `get_stats()`.
     pub fn stats(&self) -> InferenceStats {
         InferenceStats {
-            symbol: self.symbol.clone(),
+            symbol: self.symbol.to_string(),
             current_minute: self.current_minute,
             current_price: self.current_price,
             total_inferred_long_usd: self.total_inferred_long_usd,

@@ -2,9 +2,41 @@
 //! store writes each to its JSONL file (`HeatmapRecord::file`). Key order follows the reference's
 //! files, so the audit tool reads ours and theirs alike.
 
-use serde::Serialize;
+use std::sync::Arc;
+
+use serde::{Serialize, Serializer};
 
 use crate::event::Side;
+
+/// A price printed with 0 decimals as Python's `f"{p:.0f}"` does (half-to-even), without the
+/// exact-decimal formatting machinery (bucket prices are far below 2^53).
+pub fn whole(price: f64) -> i64 {
+    price.round_ties_even() as i64
+}
+
+/// The `reason` of a sweep record, printed at serialization (no string built per record).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SweepReason {
+    /// Side swept.
+    pub side: Side,
+    /// The bucket price.
+    pub price: f64,
+}
+
+impl std::fmt::Display for SweepReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.side {
+            Side::Short => write!(f, "high>={}", whole(self.price)),
+            Side::Long => write!(f, "low<={}", whole(self.price)),
+        }
+    }
+}
+
+impl Serialize for SweepReason {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
 
 /// Which per-symbol log file a record belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,7 +145,7 @@ pub enum HeatmapRecord {
         /// Exchange event time, seconds.
         ts: f64,
         /// Symbol.
-        symbol: String,
+        symbol: Arc<str>,
         /// Side.
         side: Side,
         /// Raw price.
@@ -147,7 +179,7 @@ pub enum HeatmapRecord {
         /// `tape` or `projection`.
         layer: &'static str,
         /// `high>=P` or `low<=P` (P with 0 decimals).
-        reason: String,
+        reason: SweepReason,
         /// The minute's high (shorts).
         #[serde(skip_serializing_if = "Option::is_none")]
         trigger_high: Option<f64>,
@@ -205,7 +237,7 @@ pub enum HeatmapRecord {
     #[serde(rename = "sweep_reduced")]
     SweepReduced {
         /// Symbol.
-        symbol: String,
+        symbol: Arc<str>,
         /// Side.
         side: Side,
         /// Bucket price.
@@ -223,7 +255,7 @@ pub enum HeatmapRecord {
         /// Wall clock.
         ts: f64,
         /// Symbol.
-        symbol: String,
+        symbol: Arc<str>,
         /// Bucket-level statistics.
         #[serde(flatten)]
         buckets: BucketBoostStats,
@@ -297,7 +329,7 @@ pub enum HeatmapRecord {
         /// Wall clock.
         ts: f64,
         /// Symbol.
-        symbol: String,
+        symbol: Arc<str>,
         /// Largest tape value, 2 dp.
         tape_max_raw: f64,
         /// Largest projection value, 2 dp.
@@ -325,5 +357,20 @@ impl HeatmapRecord {
                 LogFile::Cycles
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sweep_reason_prints_like_python_0f() {
+        let r = |side, price| serde_json::to_string(&SweepReason { side, price }).unwrap();
+        assert_eq!(r(Side::Short, 65460.0), "\"high>=65460\"");
+        assert_eq!(r(Side::Long, 83.3), "\"low<=83\"");
+        // f"{82.5:.0f}" == "82" and f"{83.5:.0f}" == "84": half to even.
+        assert_eq!(r(Side::Short, 82.5), "\"high>=82\"");
+        assert_eq!(r(Side::Short, 83.5), "\"high>=84\"");
     }
 }

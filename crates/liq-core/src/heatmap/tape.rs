@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use super::records::HeatmapRecord;
+use super::records::{HeatmapRecord, SweepReason};
 use super::sides::{BucketMap, Sides};
 use super::zones::{ZoneSink, ZoneSource};
 use crate::event::Side;
@@ -71,7 +71,7 @@ pub struct TapeStats {
 /// The tape of one symbol.
 #[derive(Clone, Debug)]
 pub struct Tape {
-    symbol: String,
+    symbol: std::sync::Arc<str>,
     step: BucketStep,
     decay: f64,
     buckets: Sides<LiqBucket>,
@@ -112,7 +112,7 @@ impl Tape {
     /// An empty tape.
     pub fn new(symbol: &str, step: BucketStep, decay: f64) -> Self {
         Tape {
-            symbol: symbol.to_owned(),
+            symbol: std::sync::Arc::from(symbol),
             step,
             decay,
             buckets: Sides::default(),
@@ -304,7 +304,7 @@ impl Tape {
     /// `get_stats()`.
     pub fn stats(&self) -> TapeStats {
         TapeStats {
-            symbol: self.symbol.clone(),
+            symbol: self.symbol.to_string(),
             total_events: self.total_events,
             total_long_notional: self.total_long_notional,
             total_short_notional: self.total_short_notional,
@@ -330,8 +330,8 @@ fn sweep_record(
     b: &LiqBucket,
 ) -> HeatmapRecord {
     let (reason, trigger_high, trigger_low) = match side {
-        Side::Short => (format!("high>={price:.0}"), Some(high), None),
-        Side::Long => (format!("low<={price:.0}"), None, Some(low)),
+        Side::Short => (SweepReason { side, price }, Some(high), None),
+        Side::Long => (SweepReason { side, price }, None, Some(low)),
     };
     HeatmapRecord::Sweep {
         ts: now,
