@@ -3,7 +3,7 @@
 //! the display boost must never reach the calibrator (seed rule 18).
 
 use super::records::BucketBoostStats;
-use super::sides::{BucketMap, Sides};
+use super::sides::Sides;
 use crate::grid::py_round;
 
 /// Display multiplier where tape and projection meet.
@@ -50,20 +50,27 @@ impl Scales {
             s.long
                 .values()
                 .chain(s.short.values())
-                .map(|v| v.max(0.0))
+                .copied()
                 .collect::<Vec<f64>>()
         };
         let (t, p) = (vals(tape), vals(proj));
-        let max = |v: &[f64]| {
-            v.iter()
-                .copied()
-                .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))))
-        };
+        Scales::from_values(|| t.iter().copied(), || p.iter().copied())
+    }
+
+    /// Scales from the values of each source (both sides), each clamped at 0; the values are
+    /// iterated more than once.
+    pub fn from_values<I, J>(tape: impl Fn() -> I, proj: impl Fn() -> J) -> Scales
+    where
+        I: Iterator<Item = f64>,
+        J: Iterator<Item = f64>,
+    {
+        let t = || tape().map(|v| v.max(0.0));
+        let p = || proj().map(|v| v.max(0.0));
         Scales {
-            tape: p99_scale(t.iter().copied()),
-            proj: p99_scale(p.iter().copied()),
-            tape_max_raw: max(&t).unwrap_or(0.0),
-            proj_max_raw: max(&p).unwrap_or(0.0),
+            tape: p99_scale(t()),
+            proj: p99_scale(p()),
+            tape_max_raw: t().fold(0.0, f64::max),
+            proj_max_raw: p().fold(0.0, f64::max),
         }
     }
 
@@ -86,24 +93,9 @@ pub fn balance<T, P>(
     tw: f64,
     pw: f64,
 ) -> (Scales, f64) {
-    let tv = || {
-        tape.long
-            .values()
-            .chain(tape.short.values())
-            .map(|b| tape_of(b).max(0.0))
-    };
-    let pv = || {
-        proj.long
-            .values()
-            .chain(proj.short.values())
-            .map(|b| proj_of(b).max(0.0))
-    };
-    let sc = Scales {
-        tape: p99_scale(tv()),
-        proj: p99_scale(pv()),
-        tape_max_raw: tv().fold(0.0, f64::max),
-        proj_max_raw: pv().fold(0.0, f64::max),
-    };
+    let tv = || tape.long.values().chain(tape.short.values()).map(&tape_of);
+    let pv = || proj.long.values().chain(proj.short.values()).map(&proj_of);
+    let sc = Scales::from_values(tv, pv);
     // The maximum over the union of keys: a tape key adds its projection (one lookup each);
     // for a projection-only key the value is `pn * pw`, and including the projection keys that
     // also hold tape cannot raise the maximum (their combined value is at least `pn * pw`), so
@@ -122,10 +114,32 @@ pub fn balance<T, P>(
     (sc, max)
 }
 
-fn union_keys<'a>(a: &'a BucketMap<f64>, b: &'a BucketMap<f64>) -> impl Iterator<Item = i64> + 'a {
-    a.keys()
-        .copied()
-        .chain(b.keys().copied().filter(|k| !a.contains_key(k)))
+/// Per side, over the union of both maps' keys (tape keys first, in order), `f(tape, proj)`
+/// with absent values as 0.0; only positive results are kept.
+pub fn merge_positive(
+    tape: &Sides<f64>,
+    proj: &Sides<f64>,
+    f: impl Fn(f64, f64) -> f64,
+) -> Sides<f64> {
+    let mut out = Sides::default();
+    for (side, t) in tape.both() {
+        let p = proj.side(side);
+        let keys = t
+            .keys()
+            .copied()
+            .chain(p.keys().copied().filter(|k| !t.contains_key(k)));
+        let dst = out.side_mut(side);
+        for k in keys {
+            let v = f(
+                t.get(&k).copied().unwrap_or(0.0),
+                p.get(&k).copied().unwrap_or(0.0),
+            );
+            if v > 0.0 {
+                dst.insert(k, v);
+            }
+        }
+    }
+    out
 }
 
 /// The RAW combined map: per source p99-normalized and clipped, `tape*tw + proj*pw`, positive
@@ -137,21 +151,10 @@ pub fn combined_raw(
     pw: f64,
 ) -> (Sides<f64>, Scales) {
     let sc = Scales::of(tape, proj);
-    let mut out = Sides::default();
-    for (side, t) in tape.both() {
-        let p = proj.side(side);
-        let dst = out.side_mut(side);
-        for k in union_keys(t, p) {
-            let (tn, pn) = sc.normalized(
-                t.get(&k).copied().unwrap_or(0.0),
-                p.get(&k).copied().unwrap_or(0.0),
-            );
-            let c = tn * tw + pn * pw;
-            if c > 0.0 {
-                dst.insert(k, c);
-            }
-        }
-    }
+    let out = merge_positive(tape, proj, |t, p| {
+        let (tn, pn) = sc.normalized(t, p);
+        tn * tw + pn * pw
+    });
     (out, sc)
 }
 

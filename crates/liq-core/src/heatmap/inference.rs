@@ -4,7 +4,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::records::{HeatmapRecord, InferenceItem, SweepReason};
-use super::sides::{BucketMap, Sides};
+use super::sides::{BucketMap, Sides, crossed_keys};
 use super::tape::MIN_BUCKET_USD;
 use super::zones::{ZoneSink, ZoneSource, reborrow};
 use crate::event::Side;
@@ -401,17 +401,7 @@ impl Inference {
         let mut out = [(0u64, 0.0f64); 2];
         for (slot, side) in [(1, Side::Short), (0, Side::Long)] {
             let step = self.step;
-            let crossed = |p: f64| match side {
-                Side::Short => m.high >= p,
-                Side::Long => m.low <= p,
-            };
-            let keys: Vec<i64> = self
-                .projections
-                .side(side)
-                .keys()
-                .copied()
-                .filter(|k| crossed(step.price(*k)))
-                .collect();
+            let keys = crossed_keys(self.projections.side(side), &step, side, m.high, m.low);
             for k in keys {
                 let map = self.projections.side_mut(side);
                 let Some(b) = map.get_mut(&k) else {
@@ -437,10 +427,8 @@ impl Inference {
                         after_usd: py_round(after, 2),
                         deleted,
                     });
-                    let (reason, trigger_high, trigger_low) = match side {
-                        Side::Short => (SweepReason { side, price }, Some(m.high), None),
-                        Side::Long => (SweepReason { side, price }, None, Some(m.low)),
-                    };
+                    let reason = SweepReason { side, price };
+                    let (trigger_high, trigger_low) = reason.triggers(m.high, m.low);
                     r.push(HeatmapRecord::Sweep {
                         ts: now,
                         minute_key: m.minute_key,

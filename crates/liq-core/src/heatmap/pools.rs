@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::combine::{COMBINED_SOURCE_EPS, COMBINED_ZONE_BOOST, Scales};
+use super::combine::{COMBINED_SOURCE_EPS, COMBINED_ZONE_BOOST, Scales, merge_positive};
 use super::records::{BoostExample, ClusterBoostStats};
 use super::sides::{BucketMap, Sides};
 use super::tape::MIN_BUCKET_USD;
@@ -144,22 +144,7 @@ pub fn normalize(long: &mut [Level], short: &mut [Level]) {
 
 /// Raw weighted USD per bucket: `tape*tw + proj*pw`, positive values only.
 pub fn weighted_usd(tape: &Sides<f64>, proj: &Sides<f64>, tw: f64, pw: f64) -> Sides<f64> {
-    let mut out = Sides::default();
-    for (side, t) in tape.both() {
-        let p = proj.side(side);
-        let keys = t
-            .keys()
-            .copied()
-            .chain(p.keys().copied().filter(|k| !t.contains_key(k)));
-        let dst = out.side_mut(side);
-        for k in keys {
-            let v = t.get(&k).copied().unwrap_or(0.0) * tw + p.get(&k).copied().unwrap_or(0.0) * pw;
-            if v > 0.0 {
-                dst.insert(k, v);
-            }
-        }
-    }
-    out
+    merge_positive(tape, proj, |t, p| t * tw + p * pw)
 }
 
 /// Keeps long buckets in `[lo, center]` and short buckets in `[center, hi]`.

@@ -32,6 +32,17 @@ impl std::fmt::Display for SweepReason {
     }
 }
 
+impl SweepReason {
+    /// The sweep record's trigger fields: `(trigger_high, trigger_low)`, the high for a short
+    /// bucket, the low for a long one.
+    pub fn triggers(&self, high: f64, low: f64) -> (Option<f64>, Option<f64>) {
+        match self.side {
+            Side::Short => (Some(high), None),
+            Side::Long => (None, Some(low)),
+        }
+    }
+}
+
 impl Serialize for SweepReason {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)

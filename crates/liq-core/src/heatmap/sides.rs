@@ -3,6 +3,7 @@
 use indexmap::IndexMap;
 
 use crate::event::Side;
+use crate::grid::BucketStep;
 use crate::hash::FnvBuild;
 
 /// An insertion-ordered map from bucket index to a value (the reference's dicts keep insertion
@@ -49,4 +50,23 @@ impl<V> Sides<V> {
     pub fn both(&self) -> [(Side, &BucketMap<V>); 2] {
         [(Side::Long, &self.long), (Side::Short, &self.short)]
     }
+}
+
+/// The keys of `side` that a minute with this `high`/`low` crosses, in map order: shorts at or
+/// below the high (`high >= price`), longs at or above the low (`low <= price`).
+pub fn crossed_keys<V>(
+    map: &BucketMap<V>,
+    step: &BucketStep,
+    side: Side,
+    high: f64,
+    low: f64,
+) -> Vec<i64> {
+    let crossed = |p: f64| match side {
+        Side::Short => high >= p,
+        Side::Long => low <= p,
+    };
+    map.keys()
+        .copied()
+        .filter(|k| crossed(step.price(*k)))
+        .collect()
 }

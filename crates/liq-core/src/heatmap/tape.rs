@@ -9,7 +9,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::records::{HeatmapRecord, SweepReason};
-use super::sides::{BucketMap, Sides};
+use super::sides::{BucketMap, Sides, crossed_keys};
 use super::zones::{ZoneSink, ZoneSource};
 use crate::event::Side;
 use crate::grid::{BucketStep, py_round};
@@ -245,29 +245,19 @@ impl Tape {
         if guard_zero && (high == 0.0 || low == 0.0) {
             return (count, notional);
         }
-        {
-            for side in [Side::Short, Side::Long] {
-                let step = self.step;
-                let crossed = |p: f64| match side {
-                    Side::Short => high >= p,
-                    Side::Long => low <= p,
+        let step = self.step;
+        for side in [Side::Short, Side::Long] {
+            let map = self.buckets.side_mut(side);
+            let swept = crossed_keys(map, &step, side, high, low);
+            for k in swept {
+                let Some(b) = map.shift_remove(&k) else {
+                    continue;
                 };
-                let map = self.buckets.side_mut(side);
-                let swept: Vec<i64> = map
-                    .keys()
-                    .copied()
-                    .filter(|k| crossed(step.price(*k)))
-                    .collect();
-                for k in swept {
-                    let Some(b) = map.shift_remove(&k) else {
-                        continue;
-                    };
-                    count += 1;
-                    notional += b.notional;
-                    if let Some(r) = records.as_deref_mut() {
-                        let p = step.price(k);
-                        r.push(sweep_record(side, p, high, low, minute_key, now, &b));
-                    }
+                count += 1;
+                notional += b.notional;
+                if let Some(r) = records.as_deref_mut() {
+                    let p = step.price(k);
+                    r.push(sweep_record(side, p, high, low, minute_key, now, &b));
                 }
             }
         }
@@ -329,10 +319,8 @@ fn sweep_record(
     now: f64,
     b: &LiqBucket,
 ) -> HeatmapRecord {
-    let (reason, trigger_high, trigger_low) = match side {
-        Side::Short => (SweepReason { side, price }, Some(high), None),
-        Side::Long => (SweepReason { side, price }, None, Some(low)),
-    };
+    let reason = SweepReason { side, price };
+    let (trigger_high, trigger_low) = reason.triggers(high, low);
     HeatmapRecord::Sweep {
         ts: now,
         minute_key,
