@@ -16,8 +16,10 @@ pub struct ReferenceCompat {
     /// Heatmap B1: the opening threshold and the closing factor use the OI just received
     /// instead of the previous minute's OI.
     pub heatmap_b1: bool,
-    /// Heatmap B2 (= calibrator B4): a calibrated buffer updates only the reported config, never
-    /// the buffer of the projections.
+    /// Heatmap B2 (= calibrator B4, one bug, one switch): a calibrated buffer updates only the
+    /// reported config, never the buffer of the projections; and the calibrator keeps its own
+    /// implied level `1/L + b + 0.01/L` instead of the one formula `1/L + b`.
+    #[serde(alias = "calibrator_b4")]
     pub heatmap_b2: bool,
     /// Heatmap B6: the entry estimate looks for neighbour buckets by float addition, which
     /// misses on fractional steps.
@@ -33,6 +35,30 @@ pub struct ReferenceCompat {
     pub heatmap_b12: bool,
     /// Heatmap B20: the zone tracker runs for BTC only, with a fixed step of 20.
     pub heatmap_b20: bool,
+    /// Calibrator B1: the entropy kill switch trips below the fixed 1.6 nats, which the default
+    /// weights already are (fixed: below `0.85 * ln(n_enabled)`).
+    pub calibrator_b1: bool,
+    /// Calibrator B2: mark-priced events are counted as `fallback` in the source counter, so
+    /// the mark sentinel fires on a healthy mark stream.
+    pub calibrator_b2: bool,
+    /// Calibrator B3: tolerance tuning truncates (`int(tol * 1.2)` cannot grow 4) and judges
+    /// only misses, so it can never shrink (fixed: round up, judge every event's distance).
+    pub calibrator_b3: bool,
+    /// Calibrator B7: the volatility EWMA moves on every event (bursts at one mark price pin
+    /// it to the floor) instead of once per minute.
+    pub calibrator_b7: bool,
+    /// Calibrator B8: a weights file with a bad ladder still loads its buffer, tolerance,
+    /// count, offsets and bias (fixed: validated first, rejected whole).
+    pub calibrator_b8: bool,
+    /// Calibrator B9: a weights file on another ladder is taken as-is (the engine then ignores
+    /// it) instead of being migrated onto the configured ladder.
+    pub calibrator_b9: bool,
+    /// Calibrator B10: the degenerate fallback mixes legacy config weights with 1.0 for tiers
+    /// the legacy config lacks.
+    pub calibrator_b10: bool,
+    /// Calibrator B11: a miss on a side without zones adds an infinite distance to the window's
+    /// miss total (fixed: only finite distances are averaged). JSON writes `null` either way.
+    pub calibrator_b11: bool,
 }
 
 impl ReferenceCompat {
@@ -52,6 +78,14 @@ impl ReferenceCompat {
             heatmap_b11: true,
             heatmap_b12: true,
             heatmap_b20: true,
+            calibrator_b1: true,
+            calibrator_b2: true,
+            calibrator_b3: true,
+            calibrator_b7: true,
+            calibrator_b8: true,
+            calibrator_b9: true,
+            calibrator_b10: true,
+            calibrator_b11: true,
         }
     }
 }
@@ -79,5 +113,7 @@ mod tests {
         let partial: ReferenceCompat = serde_json::from_str(r#"{"heatmap_b2": true}"#).unwrap();
         assert!(partial.heatmap_b2 && !partial.heatmap_b1);
         assert!(serde_json::from_str::<ReferenceCompat>(r#"{"heatmap_b99": true}"#).is_err());
+        let alias: ReferenceCompat = serde_json::from_str(r#"{"calibrator_b4": true}"#).unwrap();
+        assert!(alias.heatmap_b2, "calibrator B4 is heatmap B2: one switch");
     }
 }

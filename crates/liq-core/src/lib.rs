@@ -4,6 +4,7 @@
 //! `docs/ARCHITECTURE.md` for how the crates fit together.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod calibrator;
 pub mod checksum;
 pub mod compat;
 pub mod event;
@@ -12,4 +13,5 @@ pub mod hash;
 pub mod heatmap;
 pub mod leverage;
 pub mod normalize;
+pub mod pyfmt;
 pub mod symbols;

@@ -1,0 +1,1 @@
+//! Our fixes (the default preset).

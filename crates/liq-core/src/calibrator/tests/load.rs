@@ -1,0 +1,1 @@
+//! TV-7 and the weights file.
