@@ -99,6 +99,8 @@ fn golden_state(
             taker_buy_usd: None,
             taker_sell_usd: None,
             taker_buy_share: None,
+            taker_buy_qty: None,
+            taker_sell_qty: None,
         })
         .oi;
     let end = SessionEnd {

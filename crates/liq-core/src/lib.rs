@@ -13,5 +13,6 @@ pub mod hash;
 pub mod heatmap;
 pub mod leverage;
 pub mod normalize;
+pub mod pipeline;
 pub mod pyfmt;
 pub mod symbols;

@@ -177,6 +177,8 @@ struct ReplayLine<'a> {
     taker_buy_usd: Option<f64>,
     taker_sell_usd: Option<f64>,
     taker_buy_share: Option<f64>,
+    taker_buy_qty: Option<f64>,
+    taker_sell_qty: Option<f64>,
     #[serde(borrow)]
     side: Option<Cow<'a, str>>,
     price: Option<f64>,
@@ -212,6 +214,8 @@ pub fn parse_replay_line(line: &str, line_no: u64) -> Result<Option<ReplayRecord
             taker_buy_usd: l.taker_buy_usd,
             taker_sell_usd: l.taker_sell_usd,
             taker_buy_share: l.taker_buy_share,
+            taker_buy_qty: l.taker_buy_qty,
+            taker_sell_qty: l.taker_sell_qty,
         })),
         "liquidation" => Some(ReplayRecord::Liquidation(ReplayLiquidation {
             symbol: symbol()?,

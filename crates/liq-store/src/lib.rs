@@ -1,7 +1,9 @@
-//! Files: the capture-v1 reader, atomic writes with start-up quarantine of bad files (and later
-//! JSONL log sinks with rotation, binary history ring buffers, weights and zones persistence).
+//! Files: the capture-v1 reader, atomic writes with start-up quarantine of bad files, the
+//! calibrator weights file (and later JSONL log sinks with rotation, binary history ring buffers,
+//! zones persistence).
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod atomic;
 pub mod capture;
 pub mod shared_fixtures;
+pub mod weights;

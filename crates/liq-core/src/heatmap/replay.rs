@@ -42,6 +42,10 @@ pub struct MinuteBar {
     pub taker_sell_usd: Option<f64>,
     /// Taker buy share in [0, 1].
     pub taker_buy_share: Option<f64>,
+    /// Taker buy volume, base units.
+    pub taker_buy_qty: Option<f64>,
+    /// Taker sell volume, base units.
+    pub taker_sell_qty: Option<f64>,
 }
 
 /// One `liquidation` line.
