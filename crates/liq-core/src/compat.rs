@@ -36,13 +36,15 @@ pub struct ReferenceCompat {
     /// Heatmap B20: the zone tracker runs for BTC only, with a fixed step of 20.
     pub heatmap_b20: bool,
     /// Calibrator B1: the entropy kill switch trips below the fixed 1.6 nats, which the default
-    /// weights already are (fixed: below `0.85 * ln(n_enabled)`).
+    /// weights already are (fixed: below `0.85 * ln(n_enabled)`, and only for a run whose own
+    /// update lowered the entropy).
     pub calibrator_b1: bool,
     /// Calibrator B2: mark-priced events are counted as `fallback` in the source counter, so
     /// the mark sentinel fires on a healthy mark stream.
     pub calibrator_b2: bool,
     /// Calibrator B3: tolerance tuning truncates (`int(tol * 1.2)` cannot grow 4) and judges
-    /// only misses, so it can never shrink (fixed: round up, judge every event's distance).
+    /// only misses, so it can never shrink (fixed: round up, judge every event's distance; a
+    /// tolerance at its bound no longer trips the kill switch, it never reaches the weights).
     pub calibrator_b3: bool,
     /// Calibrator B7: the volatility EWMA moves on every event (bursts at one mark price pin
     /// it to the floor) instead of once per minute.
@@ -59,6 +61,15 @@ pub struct ReferenceCompat {
     /// Calibrator B11: a miss on a side without zones adds an infinite distance to the window's
     /// miss total (fixed: only finite distances are averaged). JSON writes `null` either way.
     pub calibrator_b11: bool,
+    /// Calibrator B14: the max-weight kill switch trips on a largest weight the engine handed
+    /// in (its hourly tape learning concentrates weights on long runs), which stops the only
+    /// counterweight (fixed: only a run whose own update raised the largest weight to the cap
+    /// counts). The 0.35 cap stays before anchoring in both.
+    pub calibrator_b14: bool,
+    /// Calibrator B20: the engine receives the proposal before the save-time enforcement of
+    /// disabled tiers (all zeros when the engine had no enabled weight) instead of the weights
+    /// the calibrator keeps.
+    pub calibrator_b20: bool,
 }
 
 impl ReferenceCompat {
@@ -86,6 +97,8 @@ impl ReferenceCompat {
             calibrator_b9: true,
             calibrator_b10: true,
             calibrator_b11: true,
+            calibrator_b14: true,
+            calibrator_b20: true,
         }
     }
 }

@@ -129,6 +129,10 @@ pub struct CalibratorCompat {
     pub b10_degenerate_mix: bool,
     /// B11: infinite miss distances enter the window's total.
     pub b11_infinite_miss_total: bool,
+    /// B14: the max-weight switch also trips on weights the engine concentrated.
+    pub b14_engine_weights_trip: bool,
+    /// B20: the engine receives the weights before the save-time enforcement.
+    pub b20_unenforced_result: bool,
 }
 
 impl CalibratorCompat {
@@ -144,6 +148,8 @@ impl CalibratorCompat {
             b9_no_migration: c.calibrator_b9,
             b10_degenerate_mix: c.calibrator_b10,
             b11_infinite_miss_total: c.calibrator_b11,
+            b14_engine_weights_trip: c.calibrator_b14,
+            b20_unenforced_result: c.calibrator_b20,
         }
     }
 

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::event::Side;
 use crate::grid::py_round;
+use crate::leverage::enabled_entropy;
 
 use super::attribution::top_zones;
 use super::config::{
@@ -235,6 +236,10 @@ impl Calibrator {
                 tolerance_bounds: (cfg.min_tolerance, cfg.max_tolerance),
                 disabled: &cfg.disabled,
                 reference_threshold: cfg.compat.b1_entropy_fixed_threshold,
+                tolerance_trips: cfg.compat.b3_truncating_tolerance,
+                old_entropy: enabled_entropy(&ladder, &old_w, &cfg.disabled),
+                old_max_weight: old_w.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                engine_weights_trip: cfg.compat.b14_engine_weights_trip,
             },
         );
         self.counters = safety.counters;
@@ -300,7 +305,14 @@ impl Calibrator {
                 calibration_count: self.calibration_count,
                 saved_at: now,
             };
-            (new_w, new_buffer, Some(save))
+            // B20: the reference hands the engine the list before the save-time enforcement
+            // (zeros when no enabled tier had weight); fixed: the weights it keeps.
+            let out = if cfg.compat.b20_unenforced_result {
+                new_w
+            } else {
+                self.weights.clone()
+            };
+            (out, new_buffer, Some(save))
         } else {
             (self.weights.clone(), self.buffer, None)
         };

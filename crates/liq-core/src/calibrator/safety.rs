@@ -21,7 +21,10 @@ pub struct SafetyCounters {
 }
 
 /// The entropy below which a run counts as collapsed: 1.6 nats in the reference (B1, which the
-/// default weights already are), else `0.85 ln(n_enabled)` (DECISIONS Calibrator 2).
+/// default weights already are), else `0.85 ln(n_enabled)` (DECISIONS Calibrator 2). The fixed
+/// check also requires that the run's own update lowered the entropy: weights the engine
+/// concentrated (its tape learning) are not the calibrator's collapse, and stopping the
+/// calibrator would only remove their counterweight.
 pub fn entropy_threshold(ladder: &[u32], disabled: &DisabledTiers, reference: bool) -> f64 {
     if reference {
         return SAFETY_ENTROPY_MIN;
@@ -61,6 +64,16 @@ pub struct SafetyInput<'a> {
     pub disabled: &'a DisabledTiers,
     /// Calibrator B1.
     pub reference_threshold: bool,
+    /// Enabled-tier entropy of the weights the engine handed in.
+    pub old_entropy: f64,
+    /// Largest weight the engine handed in (before this run's update).
+    pub old_max_weight: f64,
+    /// Calibrator B14: any largest weight at the cap trips the switch, also one the engine
+    /// handed in (fixed: only a run that raised the largest weight into the cap counts).
+    pub engine_weights_trip: bool,
+    /// Calibrator B3: a tolerance pinned at a bound trips the switch (fixed: it is reported but
+    /// cannot stop weight learning, which the tolerance never reaches).
+    pub tolerance_trips: bool,
 }
 
 /// Outcome: the enabled-tier entropy, the updated counters and the trip reason, if any.
@@ -86,8 +99,15 @@ pub fn check(prev: SafetyCounters, inp: &SafetyInput<'_>) -> SafetyOutcome {
     let (bmin, bmax) = inp.buffer_bounds;
     let (tmin, tmax) = inp.tolerance_bounds;
     let c = SafetyCounters {
-        low_entropy: bump(h < threshold, prev.low_entropy),
-        max_weight_cap: bump(max_w >= inp.max_weight - 0.01, prev.max_weight_cap),
+        low_entropy: bump(
+            h < threshold && (inp.reference_threshold || h < inp.old_entropy),
+            prev.low_entropy,
+        ),
+        max_weight_cap: bump(
+            max_w >= inp.max_weight - 0.01
+                && (inp.engine_weights_trip || max_w > inp.old_max_weight),
+            prev.max_weight_cap,
+        ),
         buffer_at_bounds: bump(
             (inp.buffer - bmin).abs() < 1e-6 || (inp.buffer - bmax).abs() < 1e-6,
             prev.buffer_at_bounds,
@@ -109,13 +129,13 @@ pub fn check(prev: SafetyCounters, inp: &SafetyInput<'_>) -> SafetyOutcome {
             c.max_weight_cap
         ))
     } else if c.buffer_at_bounds >= SAFETY_CONSECUTIVE_BOUNDS_TRIP
-        || c.tolerance_at_bounds >= SAFETY_CONSECUTIVE_BOUNDS_TRIP
+        || (inp.tolerance_trips && c.tolerance_at_bounds >= SAFETY_CONSECUTIVE_BOUNDS_TRIP)
     {
         let mut parts = Vec::new();
         if c.buffer_at_bounds >= SAFETY_CONSECUTIVE_BOUNDS_TRIP {
             parts.push(format!("buffer_at_bounds={}", c.buffer_at_bounds));
         }
-        if c.tolerance_at_bounds >= SAFETY_CONSECUTIVE_BOUNDS_TRIP {
+        if inp.tolerance_trips && c.tolerance_at_bounds >= SAFETY_CONSECUTIVE_BOUNDS_TRIP {
             parts.push(format!("tolerance_at_bounds={}", c.tolerance_at_bounds));
         }
         Some(format!("bounds_pinned: {}", parts.join(", ")))

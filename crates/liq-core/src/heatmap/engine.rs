@@ -370,8 +370,9 @@ impl HeatmapEngine {
     }
 
     /// Tape learning (6.3 `push_tape_learning`): blends weights toward the tiers observed
-    /// liquidations imply. The B7 fix counts only the tiers' own samples and skips disabled
-    /// tiers.
+    /// liquidations imply. The B7 fix counts only the tiers' own samples among the most recent
+    /// ones (capped per-tier rings would all report their capacity on long runs: uniform
+    /// again) and skips disabled tiers.
     pub fn push_tape_learning(&mut self) {
         let b7 = self.compat.heatmap_b7;
         if self.tape.offset_distribution(None, b7).count < TAPE_LEARNING_MIN_SAMPLES {
@@ -387,7 +388,11 @@ impl HeatmapEngine {
         let mut counts: Vec<(u32, f64)> = Vec::new();
         let mut total = 0.0;
         for t in tiers {
-            let c = self.tape.offset_distribution(Some(t), b7).count;
+            let c = if b7 {
+                self.tape.offset_distribution(Some(t), true).count
+            } else {
+                self.tape.recent_tier_count(t)
+            };
             if c > 5 {
                 counts.push((t, c as f64));
                 total += c as f64;

@@ -77,6 +77,8 @@ pub struct Tape {
     buckets: Sides<LiqBucket>,
     events_in_window: usize,
     offset_samples: IndexMap<u32, VecDeque<(f64, Side)>>,
+    /// Tiers of the most recent offsets of all tiers, oldest first.
+    recent_tiers: VecDeque<u32>,
     total_long_notional: f64,
     total_short_notional: f64,
     total_events: u64,
@@ -118,6 +120,7 @@ impl Tape {
             buckets: Sides::default(),
             events_in_window: 0,
             offset_samples: IndexMap::new(),
+            recent_tiers: VecDeque::new(),
             total_long_notional: 0.0,
             total_short_notional: 0.0,
             total_events: 0,
@@ -197,7 +200,18 @@ impl Tape {
                 ring.pop_front();
             }
             ring.push_back((off, side));
+            if self.recent_tiers.len() == OFFSET_RING {
+                self.recent_tiers.pop_front();
+            }
+            self.recent_tiers.push_back(tier);
         }
+    }
+
+    /// Samples of `tier` among the most recent [`OFFSET_RING`] offsets of all tiers: the tape
+    /// learning count of the B7 fix. The per-tier rings fill up to the same capacity on long
+    /// runs, so their lengths would report every tier alike and flatten the weights.
+    pub fn recent_tier_count(&self, tier: u32) -> usize {
+        self.recent_tiers.iter().filter(|t| **t == tier).count()
     }
 
     /// Offset statistics of one tier (`None`: all tiers).
