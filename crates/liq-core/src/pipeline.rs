@@ -145,16 +145,16 @@ impl SymbolPipeline {
         {
             self.heatmap.apply_calibrated_weights(&weights, buffer);
         }
-        let raw = self.heatmap.heatmap_raw();
+        let [long, short] = self.heatmap.heatmap_raw_lists();
         let step = *self.heatmap.step();
-        let zones = |m: &crate::heatmap::BucketMap<f64>| -> Vec<(f64, f64)> {
-            m.iter().map(|(k, v)| (step.price(*k), *v)).collect()
+        let zones = |m: Vec<(i64, f64)>| -> Vec<(f64, f64)> {
+            m.into_iter().map(|(k, v)| (step.price(k), v)).collect()
         };
         let snap = MinuteSnapshotInput {
             timestamp: m.ts,
             src: m.input.src,
-            pred_longs: zones(&raw.map.long),
-            pred_shorts: zones(&raw.map.short),
+            pred_longs: zones(long),
+            pred_shorts: zones(short),
             ladder: self.heatmap.ladder(),
             weights: self.heatmap.weights_in_ladder_order(),
             buffer: self.heatmap.config().buffer,
@@ -167,7 +167,7 @@ impl SymbolPipeline {
             perp_oi_change: m.oi_change,
             depth_band: m.depth_band.clone(),
         };
-        let calibration = self.calibrator.on_minute_snapshot(&snap, m.ts)?;
+        let calibration = self.calibrator.on_minute_snapshot_owned(snap, m.ts)?;
         let weights_applied = calibration
             .as_ref()
             .is_some_and(|c| self.heatmap.apply_calibrated_weights(&c.weights, c.buffer));

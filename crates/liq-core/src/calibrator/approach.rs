@@ -1,7 +1,10 @@
 //! Approach learning (calibrator.md 6.5) and the unreached-zone penalty (6.10).
 
+use std::collections::{HashMap, HashSet};
+
 use crate::event::Side;
 use crate::grid::{half_even, py_round};
+use crate::hash::FnvBuild;
 
 use super::Calibrator;
 use super::attribution::Responsibilities;
@@ -92,21 +95,6 @@ struct Candidate {
 }
 
 impl Calibrator {
-    /// 6.4 step 2: remembers the first snapshot of the window in which each zone appeared.
-    pub(crate) fn register_zone_meta(&mut self, snap: &StoredSnapshot) {
-        for side in [Side::Long, Side::Short] {
-            for (z, _) in snap.zones(side) {
-                let key = (zone_bucket_int(*z, snap.steps), side);
-                self.stats.zone_meta.entry(key).or_insert(ZoneMeta {
-                    origin_minute_key: snap.minute_key,
-                    origin_src: snap.src,
-                    origin_buffer: snap.buffer,
-                    zone_price: *z,
-                });
-            }
-        }
-    }
-
     /// 6.5: zones within 0.35 % of the close get a stress score; the top 3 add weak credit.
     pub(crate) fn process_approach(
         &mut self,
@@ -222,6 +210,42 @@ impl Calibrator {
         )));
     }
 
+    /// The origin (3.4) of each key: `(src, buffer)` of the first snapshot of the window
+    /// holding a zone with that key. Only zones priced near `[lo, hi]` can match, so the
+    /// others are skipped before hashing.
+    fn zone_origins(
+        &self,
+        keys: &[(i64, Side)],
+        lo: f64,
+        hi: f64,
+    ) -> HashMap<(i64, Side), ZoneMeta, FnvBuild> {
+        let mut out: HashMap<(i64, Side), ZoneMeta, FnvBuild> = HashMap::default();
+        let wanted: HashSet<(i64, Side), FnvBuild> = keys.iter().copied().collect();
+        for snap in &self.stats.window_snapshots {
+            let margin = 2.0 * snap.steps;
+            for side in [Side::Long, Side::Short] {
+                for (z, _) in snap.zones(side) {
+                    if *z < lo - margin || *z > hi + margin {
+                        continue;
+                    }
+                    let key = (zone_bucket_int(*z, snap.steps), side);
+                    if wanted.contains(&key) {
+                        out.entry(key).or_insert(ZoneMeta {
+                            origin_minute_key: snap.minute_key,
+                            origin_src: snap.src,
+                            origin_buffer: snap.buffer,
+                            zone_price: *z,
+                        });
+                    }
+                }
+            }
+            if out.len() == wanted.len() {
+                break;
+            }
+        }
+        out
+    }
+
     /// 6.10: judged zones of the triggering snapshot that were never approached add negative
     /// credit, attributed with their origin snapshot's price and buffer. Returns the number
     /// of judged zones.
@@ -233,6 +257,7 @@ impl Calibrator {
         let reference = self.cfg.compat.b4_reference_offset;
         let ladder = self.ladder.clone();
         let mut judged = 0;
+        let mut penalized: Vec<(f64, Side, (i64, Side))> = Vec::new();
         for side in [Side::Long, Side::Short] {
             for (z, _) in snap.zones(side) {
                 if !(lo <= *z && *z <= hi) {
@@ -240,19 +265,21 @@ impl Calibrator {
                 }
                 judged += 1;
                 let key = (zone_bucket_int(*z, snap.steps), side);
-                if self.stats.reached_zones.contains(&key) {
-                    continue;
+                if !self.stats.reached_zones.contains(&key) {
+                    penalized.push((*z, side, key));
                 }
-                let (s, b) = self
-                    .stats
-                    .zone_meta
-                    .get(&key)
-                    .map_or((snap.src, snap.buffer), |m| (m.origin_src, m.origin_buffer));
-                let resp = Responsibilities::of(&ladder, *z, s, b, side, tau, reference);
-                for (i, &tier) in ladder.iter().enumerate() {
-                    let r = resp.r[i];
-                    self.stats.soft.add(tier, r, -UNREACHED_PENALTY * r);
-                }
+            }
+        }
+        let keys: Vec<(i64, Side)> = penalized.iter().map(|p| p.2).collect();
+        let origins = self.zone_origins(&keys, lo, hi);
+        for (z, side, key) in penalized {
+            let (s, b) = origins
+                .get(&key)
+                .map_or((snap.src, snap.buffer), |m| (m.origin_src, m.origin_buffer));
+            let resp = Responsibilities::of(&ladder, z, s, b, side, tau, reference);
+            for (i, &tier) in ladder.iter().enumerate() {
+                let r = resp.r[i];
+                self.stats.soft.add(tier, r, -UNREACHED_PENALTY * r);
             }
         }
         judged

@@ -59,13 +59,13 @@ impl Responsibilities {
             .iter()
             .map(|lv| if s > 0.0 { (p - lv).abs() / s } else { 0.0 })
             .collect();
-        let u: Vec<f64> = dpct.iter().map(|d| (-d / tau).exp()).collect();
-        let sum = py_sum(u.iter().copied());
-        let r = if sum == 0.0 || !sum.is_finite() {
-            vec![1.0 / ladder.len() as f64; ladder.len()]
+        let mut r: Vec<f64> = dpct.iter().map(|d| (-d / tau).exp()).collect();
+        let sum = py_sum(r.iter().copied());
+        if sum == 0.0 || !sum.is_finite() {
+            r.fill(1.0 / ladder.len() as f64);
         } else {
-            u.iter().map(|x| x / sum).collect()
-        };
+            r.iter_mut().for_each(|x| *x /= sum);
+        }
         Responsibilities { levels, dpct, r }
     }
 
@@ -163,6 +163,8 @@ impl Calibrator {
         let eb = self.bucket_price(ev.price);
         let tol = self.tolerance as f64;
         let (mut is_hit, mut hit_strength, mut min_distance) = (false, 0.0_f64, f64::INFINITY);
+        // The zone nearest the raw price (first on ties), for the buffer direction (step 24).
+        let mut nearest: Option<(f64, f64)> = None;
         for (z, strength) in zones {
             let db = (z - eb).abs() / self.steps;
             if db <= tol {
@@ -173,6 +175,10 @@ impl Calibrator {
             }
             if db < min_distance {
                 min_distance = db;
+            }
+            let d = (z - ev.price).abs();
+            if nearest.is_none_or(|(_, nd)| d < nd) {
+                nearest = Some((*z, d));
             }
         }
         let st = &mut self.stats;
@@ -225,15 +231,18 @@ impl Calibrator {
         }
         *self.stats.attributed.entry(best_tier).or_insert(0) += 1;
 
-        // Identifiability: the tier nearest in percent and the gap to the second nearest.
-        let mut by_dist: Vec<usize> = (0..snap.ladder.len()).collect();
-        by_dist.sort_by(|a, b| resp.dpct[*a].total_cmp(&resp.dpct[*b]));
-        let gap = if by_dist.len() > 1 {
-            resp.dpct[by_dist[1]] - resp.dpct[by_dist[0]]
-        } else {
-            0.0
-        };
-        self.stats.ident_best_l.push(snap.ladder[by_dist[0]]);
+        // Identifiability: the tier nearest in percent (first on ties, as a stable sort) and the
+        // gap to the second nearest.
+        let (mut first, mut d1, mut d2) = (0usize, f64::INFINITY, f64::INFINITY);
+        for (i, d) in resp.dpct.iter().enumerate() {
+            if *d < d1 {
+                (first, d2, d1) = (i, d1, *d);
+            } else if *d < d2 {
+                d2 = *d;
+            }
+        }
+        let gap = if resp.dpct.len() > 1 { d2 - d1 } else { 0.0 };
+        self.stats.ident_best_l.push(snap.ladder[first]);
         self.stats.ident_gap_pct.push(gap);
         self.stats.ident_resp_best.push(resp.r[best]);
 
@@ -269,17 +278,9 @@ impl Calibrator {
             pcts.push(miss_pct);
             usds.push(miss_usd);
         }
-        if updates {
-            let mut nearest: Option<f64> = None;
-            for (z, _) in zones {
-                if nearest.is_none_or(|n| (z - ev.price).abs() < (n - ev.price).abs()) {
-                    nearest = Some(*z);
-                }
-            }
-            if let Some(n) = nearest {
-                let direction = (n - s_used).abs() - (ev.price - s_used).abs();
-                self.stats.distance_directions.push(direction);
-            }
+        if updates && let Some((n, _)) = nearest {
+            let direction = (n - s_used).abs() - (ev.price - s_used).abs();
+            self.stats.distance_directions.push(direction);
         }
 
         if !(self.cfg.log_events && self.cfg.logging) {
@@ -352,12 +353,19 @@ impl Calibrator {
     }
 }
 
-/// Up to `n` zones by strength, descending (stable), as `[price r2, strength r3]`.
+/// Up to `n` zones by strength, descending (stable), as `[price r2, strength r3]`: the first
+/// `n` of a stable sort, selected in one pass (zones number in the hundreds, `n` is 5).
 pub(crate) fn top_zones(zones: &[(f64, f64)], n: usize) -> Vec<(f64, f64)> {
-    let mut v: Vec<(f64, f64)> = zones.to_vec();
-    v.sort_by(|a, b| b.1.total_cmp(&a.1));
-    v.truncate(n);
-    v.into_iter()
+    let mut top: Vec<(f64, f64)> = Vec::with_capacity(n + 1);
+    for &(p, s) in zones {
+        // After every element of `top` with a strength >= s (earlier ones win ties).
+        let at = top.partition_point(|t| t.1.total_cmp(&s).is_ge());
+        if at < n {
+            top.insert(at, (p, s));
+            top.truncate(n);
+        }
+    }
+    top.into_iter()
         .map(|(p, s)| (py_round(p, 2), py_round(s, 3)))
         .collect()
 }

@@ -209,25 +209,30 @@ impl Calibrator {
         now: f64,
     ) -> Result<Option<CalibrationResult>, SnapshotError> {
         snap.validate(&self.cfg.symbol)?;
+        self.apply_snapshot(snap.clone(), now)
+    }
+
+    /// [`Calibrator::on_minute_snapshot`] taking the snapshot by value (no copy of its zones).
+    pub fn on_minute_snapshot_owned(
+        &mut self,
+        snap: MinuteSnapshotInput,
+        now: f64,
+    ) -> Result<Option<CalibrationResult>, SnapshotError> {
+        snap.validate(&self.cfg.symbol)?;
+        self.apply_snapshot(snap, now)
+    }
+
+    fn apply_snapshot(
+        &mut self,
+        mut snap: MinuteSnapshotInput,
+        now: f64,
+    ) -> Result<Option<CalibrationResult>, SnapshotError> {
         let minute_key = (snap.timestamp / 60.0).floor() as i64;
-        let stored = Arc::new(StoredSnapshot {
-            timestamp: snap.timestamp,
-            minute_key,
-            src: snap.src,
-            pred_longs: snap.pred_longs.clone(),
-            pred_shorts: snap.pred_shorts.clone(),
-            ladder: snap.ladder.clone(),
-            weights: snap.weights.clone(),
-            buffer: snap.buffer,
-            steps: snap.steps,
-        });
-        self.snapshots.insert(minute_key, Arc::clone(&stored));
-        self.register_zone_meta(&stored);
+        self.minute_records(&snap, minute_key);
         self.ladder.clone_from(&snap.ladder);
         self.weights.clone_from(&snap.weights);
         self.buffer = snap.buffer;
         self.steps = snap.steps;
-
         let or_src = |v: Option<f64>| v.unwrap_or(snap.src);
         let entry = MinuteCacheEntry {
             minute_key,
@@ -238,19 +243,37 @@ impl Calibrator {
             buy: snap.perp_buy_vol.unwrap_or(0.0),
             sell: snap.perp_sell_vol.unwrap_or(0.0),
             oi_change: snap.perp_oi_change.unwrap_or(0.0),
-            depth_band: snap.depth_band.clone().unwrap_or_default(),
+            depth_band: snap.depth_band.take().unwrap_or_default(),
         };
+        let stored = Arc::new(StoredSnapshot {
+            timestamp: snap.timestamp,
+            minute_key,
+            src: snap.src,
+            pred_longs: std::mem::take(&mut snap.pred_longs),
+            pred_shorts: std::mem::take(&mut snap.pred_shorts),
+            ladder: std::mem::take(&mut snap.ladder),
+            weights: std::mem::take(&mut snap.weights),
+            buffer: snap.buffer,
+            steps: snap.steps,
+        });
+        self.snapshots.insert(minute_key, Arc::clone(&stored));
+        self.stats.window_snapshots.push(Arc::clone(&stored));
         if !self.cfg.compat.b7_vol_per_event && entry.src > 0.0 && entry.high >= entry.low {
             // B7 fixed: one volatility sample per minute, the minute's range over its price
             // (its scale matches VOL_BASELINE; close-to-close returns would pin the floor).
             self.vol_update((entry.high - entry.low) / entry.src);
         }
-        self.minute_records(snap, minute_key);
-        let prev = self.cache.replace(entry.clone());
+        let prev = self.cache.take();
         self.process_approach(&stored, &entry, prev.as_ref());
+        self.cache = Some(entry);
 
         let keep_from = minute_key - i64::from(self.cfg.window_minutes) - SNAPSHOT_RETENTION_EXTRA;
-        self.snapshots = self.snapshots.split_off(&keep_from);
+        while let Some(oldest) = self.snapshots.first_entry() {
+            if *oldest.key() >= keep_from {
+                break;
+            }
+            oldest.remove();
+        }
         self.minutes_since_calibration += 1;
         if self.minutes_since_calibration >= self.cfg.window_minutes {
             return Ok(Some(self.run_calibration(minute_key, &stored, now)));

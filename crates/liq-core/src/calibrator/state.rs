@@ -177,8 +177,9 @@ pub struct WindowStats {
     pub window_low: f64,
     /// Zones approached this window, `(bucket index, side)`.
     pub reached_zones: HashSet<(i64, Side), FnvBuild>,
-    /// First appearance of each zone this window.
-    pub zone_meta: IndexMap<(i64, Side), ZoneMeta, FnvBuild>,
+    /// Every snapshot of this window, in call order: a zone's origin (its first appearance
+    /// in the window, 3.4) is looked up here when it is penalized.
+    pub window_snapshots: Vec<std::sync::Arc<StoredSnapshot>>,
     /// Identifiability: tier nearest each event.
     pub ident_best_l: Vec<u32>,
     /// Identifiability: gap between the two nearest tiers, percent.
@@ -214,7 +215,7 @@ impl Default for WindowStats {
             window_high: 0.0,
             window_low: f64::INFINITY,
             reached_zones: HashSet::default(),
-            zone_meta: IndexMap::default(),
+            window_snapshots: Vec::new(),
             ident_best_l: Vec::new(),
             ident_gap_pct: Vec::new(),
             ident_resp_best: Vec::new(),

@@ -15,7 +15,11 @@ pub const SCALE_FLOOR: f64 = 1e-9;
 
 /// The 99th-percentile scale of the positive values (the max below 10 values; floor 1e-9).
 pub fn p99_scale(values: impl Iterator<Item = f64>) -> f64 {
-    let mut pos: Vec<f64> = values.filter(|v| *v > 0.0).collect();
+    p99_of_positive(values.filter(|v| *v > 0.0).collect())
+}
+
+/// [`p99_scale`] of values already filtered to the positive ones.
+fn p99_of_positive(mut pos: Vec<f64>) -> f64 {
     if pos.is_empty() {
         return SCALE_FLOOR;
     }
@@ -71,6 +75,23 @@ impl Scales {
             proj: p99_scale(p()),
             tape_max_raw: t().fold(0.0, f64::max),
             proj_max_raw: p().fold(0.0, f64::max),
+        }
+    }
+
+    /// [`Scales::from_values`] from owned value lists, selecting in place (no copies).
+    pub fn from_owned(tape: Vec<f64>, proj: Vec<f64>) -> Scales {
+        let scale_and_max = |mut v: Vec<f64>| {
+            let max = v.iter().fold(0.0, |m: f64, x| m.max(x.max(0.0)));
+            v.retain(|x| *x > 0.0);
+            (p99_of_positive(v), max)
+        };
+        let ((tape, tape_max_raw), (proj, proj_max_raw)) =
+            (scale_and_max(tape), scale_and_max(proj));
+        Scales {
+            tape,
+            proj,
+            tape_max_raw,
+            proj_max_raw,
         }
     }
 
@@ -140,6 +161,94 @@ pub fn merge_positive(
         }
     }
     out
+}
+
+/// One side of a source as `(bucket key, value)` pairs in map order.
+pub type Pairs = Vec<(i64, f64)>;
+
+/// [`merge_positive`] on `(key, value)` lists `[long, short]` instead of maps: the same keys
+/// in the same order with the same values. Both sources of a side are spread into dense
+/// arrays over their key span (bucket keys of one symbol are a compact range), so the union
+/// needs no hash lookups; a span far larger than the lists (a stray far-off bucket) falls
+/// back to a hash map.
+pub fn merge_positive_lists(
+    tape: &[Pairs; 2],
+    proj: &[Pairs; 2],
+    f: impl Fn(f64, f64) -> f64,
+) -> [Pairs; 2] {
+    let mut out = [Vec::new(), Vec::new()];
+    for i in 0..2 {
+        let (t, p) = (&tape[i], &proj[i]);
+        let (lo, hi) = t
+            .iter()
+            .chain(p)
+            .fold((i64::MAX, i64::MIN), |(a, b), (k, _)| {
+                (a.min(*k), b.max(*k))
+            });
+        let n = t.len() + p.len();
+        let span = hi.checked_sub(lo).and_then(|d| usize::try_from(d).ok());
+        out[i] = match span.filter(|d| n > 0 && *d <= 8 * n + 4096) {
+            Some(d) => {
+                let dense = |src: &Pairs| {
+                    let mut v = vec![ABSENT; d + 1];
+                    for (k, x) in src {
+                        v[(k - lo) as usize] = *x;
+                    }
+                    v
+                };
+                let (a, b) = (dense(t), dense(p));
+                merge_side(t, p, |k| a[(k - lo) as usize], |k| b[(k - lo) as usize], &f)
+            }
+            None => {
+                type Sparse = std::collections::HashMap<i64, f64, crate::hash::FnvBuild>;
+                let (a, b): (Sparse, Sparse) =
+                    (t.iter().copied().collect(), p.iter().copied().collect());
+                let get = |m: &Sparse, k: i64| m.get(&k).copied().unwrap_or(ABSENT);
+                merge_side(t, p, |k| get(&a, k), |k| get(&b, k), &f)
+            }
+        };
+    }
+    out
+}
+
+/// Marks a key a source does not hold (values are positive).
+const ABSENT: f64 = f64::NEG_INFINITY;
+
+/// One side of [`merge_positive_lists`] with the sources' lookups.
+fn merge_side(
+    t: &Pairs,
+    p: &Pairs,
+    tv: impl Fn(i64) -> f64,
+    pv: impl Fn(i64) -> f64,
+    f: &impl Fn(f64, f64) -> f64,
+) -> Pairs {
+    let mut dst = Vec::with_capacity(t.len() + p.len());
+    for (k, v) in t {
+        let pk = pv(*k);
+        let r = f(*v, if pk == ABSENT { 0.0 } else { pk });
+        if r > 0.0 {
+            dst.push((*k, r));
+        }
+    }
+    for (k, v) in p {
+        if tv(*k) == ABSENT {
+            let r = f(0.0, *v);
+            if r > 0.0 {
+                dst.push((*k, r));
+            }
+        }
+    }
+    dst
+}
+
+/// [`combined_raw`] on `(key, value)` lists `[long, short]` (see [`merge_positive_lists`]).
+pub fn combined_raw_lists(tape: &[Pairs; 2], proj: &[Pairs; 2], tw: f64, pw: f64) -> [Pairs; 2] {
+    let vals = |s: &[Pairs; 2]| s.iter().flatten().map(|(_, v)| *v).collect::<Vec<f64>>();
+    let sc = Scales::from_owned(vals(tape), vals(proj));
+    merge_positive_lists(tape, proj, |t, p| {
+        let (tn, pn) = sc.normalized(t, p);
+        tn * tw + pn * pw
+    })
 }
 
 /// The RAW combined map: per source p99-normalized and clipped, `tape*tw + proj*pw`, positive

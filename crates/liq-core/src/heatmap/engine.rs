@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::combine::{Scales, balance, combined_display, combined_raw};
+use super::combine::{Pairs, Scales, balance, combined_display, combined_raw, combined_raw_lists};
 use super::config::HeatmapConfig;
 use super::inference::{Inference, InferenceCompat, InferenceStats, MinuteInput, MinuteOutcome};
 use super::pools::{self, Pools, PoolsMeta, PoolsRequest};
@@ -467,6 +467,34 @@ impl HeatmapEngine {
             c.tape_weight,
             c.projection_weight,
         )
+    }
+
+    /// [`HeatmapEngine::heatmap_raw`] as `(bucket key, intensity)` lists `[long, short]`, in
+    /// the same order with the same values, built without maps: the calibrator's per-minute
+    /// input.
+    pub fn heatmap_raw_lists(&self) -> [Vec<(i64, f64)>; 2] {
+        let c = &self.config;
+        let tape = self.tape.buckets();
+        let proj = self.inference.buckets();
+        let tape: [Pairs; 2] =
+            [&tape.long, &tape.short].map(|m| m.iter().map(|(k, b)| (*k, b.notional)).collect());
+        let proj: [Pairs; 2] =
+            [&proj.long, &proj.short].map(|m| m.iter().map(|(k, b)| (*k, b.size_usd)).collect());
+        let mut lists = combined_raw_lists(&tape, &proj, c.tape_weight, c.projection_weight);
+        let max = lists
+            .iter()
+            .flatten()
+            .map(|(_, v)| *v)
+            .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
+            .unwrap_or(1.0);
+        if max > 0.0 {
+            for (_, v) in lists.iter_mut().flatten() {
+                *v /= max;
+            }
+            lists
+        } else {
+            [Vec::new(), Vec::new()]
+        }
     }
 
     /// The RAW intensity map (calibrator input): combined, divided by its maximum.

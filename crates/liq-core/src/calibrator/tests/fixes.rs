@@ -391,3 +391,20 @@ fn dropped_events_are_counted_not_silent() {
     c.on_liquidation(&other);
     assert_eq!(c.stats().ignored_events, 1);
 }
+
+#[test]
+fn top_zones_is_the_head_of_a_stable_sort() {
+    let zones: Vec<(f64, f64)> = (0..40)
+        .map(|i| (100.0 + f64::from(i), f64::from((i * 7) % 5) / 4.0))
+        .collect();
+    let mut sorted = zones.clone();
+    sorted.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let expected: Vec<(f64, f64)> = sorted
+        .iter()
+        .take(5)
+        .map(|(p, s)| (crate::grid::py_round(*p, 2), crate::grid::py_round(*s, 3)))
+        .collect();
+    assert_eq!(attribution::top_zones(&zones, 5), expected);
+    assert_eq!(attribution::top_zones(&zones[..3], 5).len(), 3);
+    assert!(attribution::top_zones(&[], 5).is_empty());
+}
