@@ -258,9 +258,15 @@ impl Calibrator {
         });
         self.snapshots.insert(minute_key, Arc::clone(&stored));
         self.stats.window_snapshots.push(Arc::clone(&stored));
-        if !self.cfg.compat.b7_vol_per_event && entry.src > 0.0 && entry.high >= entry.low {
+        let has_range = snap.high.is_some() && snap.low.is_some();
+        if !self.cfg.compat.b7_vol_per_event
+            && has_range
+            && entry.src > 0.0
+            && entry.high >= entry.low
+        {
             // B7 fixed: one volatility sample per minute, the minute's range over its price
-            // (its scale matches VOL_BASELINE; close-to-close returns would pin the floor).
+            // (its scale matches VOL_BASELINE; close-to-close returns would pin the floor). A
+            // minute without a known range is no sample.
             self.vol_update((entry.high - entry.low) / entry.src);
         }
         let prev = self.cache.take();

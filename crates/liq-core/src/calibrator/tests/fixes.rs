@@ -408,3 +408,13 @@ fn top_zones_is_the_head_of_a_stable_sort() {
     assert_eq!(attribution::top_zones(&zones[..3], 5).len(), 3);
     assert!(attribution::top_zones(&[], 5).is_empty());
 }
+
+#[test]
+fn b7_a_minute_without_a_range_is_no_volatility_sample() {
+    let mut c = fixed(15);
+    let mut s = snapshot(T0, 100000.0, &[], &[], &w());
+    s.high = None;
+    s.low = None;
+    c.on_minute_snapshot(&s, T0).unwrap();
+    assert_eq!(c.vol_ewma, 0.0015);
+}
