@@ -13,6 +13,7 @@ pub mod hash;
 pub mod heatmap;
 pub mod leverage;
 pub mod normalize;
+pub mod orderbook;
 pub mod pipeline;
 pub mod pyfmt;
 pub mod symbols;

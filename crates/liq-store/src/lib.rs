@@ -5,5 +5,8 @@
 
 pub mod atomic;
 pub mod capture;
+pub mod history;
+pub mod ob_ring;
 pub mod shared_fixtures;
 pub mod weights;
+pub mod zones;

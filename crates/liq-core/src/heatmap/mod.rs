@@ -9,6 +9,7 @@ pub mod aggression;
 pub mod combine;
 pub mod config;
 pub mod engine;
+pub mod history;
 pub mod inference;
 pub mod pools;
 pub mod records;
