@@ -70,6 +70,22 @@ pub struct ReferenceCompat {
     /// disabled tiers (all zeros when the engine had no enabled weight) instead of the weights
     /// the calibrator keeps.
     pub calibrator_b20: bool,
+    /// Zones Z1: a new zone takes its full weight, above the 5.0 cap (fixed: capped).
+    pub zones_z1: bool,
+    /// Zones Z2: a load keeps the saved weights for any downtime (fixed: the decay of the
+    /// minutes that passed is applied, DECISIONS zones 5).
+    pub zones_z2: bool,
+    /// Zones Z4: a loaded price is kept as stored, a duplicate key replaces the earlier zone
+    /// (fixed: re-bucketed, duplicates summed).
+    pub zones_z4: bool,
+    /// Zones Z8: an OI drop fades every zone, observed ones included (fixed: only the
+    /// projected part; the file carries both parts).
+    pub zones_z8: bool,
+    /// Zones Z10: a sweep with a zero bound removes every long zone (fixed: skipped).
+    pub zones_z10: bool,
+    /// Zones Z13: merges are silent and keep the kept zone's reinforcement time (fixed: a
+    /// `zone_merged` record, the later time).
+    pub zones_z13: bool,
 }
 
 impl ReferenceCompat {
@@ -99,6 +115,12 @@ impl ReferenceCompat {
             calibrator_b11: true,
             calibrator_b14: true,
             calibrator_b20: true,
+            zones_z1: true,
+            zones_z2: true,
+            zones_z4: true,
+            zones_z8: true,
+            zones_z10: true,
+            zones_z13: true,
         }
     }
 }

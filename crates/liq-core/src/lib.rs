@@ -17,3 +17,4 @@ pub mod orderbook;
 pub mod pipeline;
 pub mod pyfmt;
 pub mod symbols;
+pub mod zones;

@@ -15,6 +15,7 @@ use crate::compat::ReferenceCompat;
 use crate::event::Side;
 use crate::grid::{BucketStep, GridError, py_round};
 use crate::leverage::DisabledTiers;
+use crate::zones::ZoneManager;
 
 /// Minutes between `heatmap_balance` and `combined_zone_boost` records.
 pub const BALANCE_LOG_EVERY: i64 = 10;
@@ -126,7 +127,7 @@ pub struct HeatmapEngine {
     step: BucketStep,
     tape: Tape,
     inference: Inference,
-    zones: Option<Box<dyn ZoneSink>>,
+    zones: Option<ZoneManager>,
     current_minute: i64,
     current_price: f64,
     last_balance_log_minute: i64,
@@ -144,7 +145,7 @@ pub struct HeatmapEngine {
 macro_rules! sinks {
     ($e:ident) => {
         (
-            match $e.zones.as_deref_mut() {
+            match $e.zones.as_mut() {
                 Some(z) => Some(z as &mut dyn ZoneSink),
                 None => None,
             },
@@ -183,9 +184,19 @@ impl HeatmapEngine {
         })
     }
 
-    /// Attaches a zone manager.
-    pub fn set_zones(&mut self, zones: Box<dyn ZoneSink>) {
+    /// Attaches a zone manager (heatmap.md 6.5).
+    pub fn set_zones(&mut self, zones: ZoneManager) {
         self.zones = Some(zones);
+    }
+
+    /// The zone manager, when attached.
+    pub fn zones(&self) -> Option<&ZoneManager> {
+        self.zones.as_ref()
+    }
+
+    /// The zone manager, mutably (persistence, records).
+    pub fn zones_mut(&mut self) -> Option<&mut ZoneManager> {
+        self.zones.as_mut()
     }
 
     /// Turns log records on or off (on by default).
@@ -302,10 +313,7 @@ impl HeatmapEngine {
         let (z, r) = sinks!(self);
         let out = self.inference.on_minute(m, now, compat, z, r);
         self.total_inferences += out.inferences as u64;
-        let merges = self
-            .zones
-            .as_deref_mut()
-            .map_or(0, |z| z.merge_nearby_zones());
+        let merges = self.zones.as_mut().map_or(0, |z| z.merge_nearby_zones(now));
         if self.logging {
             self.cycle_records(m, now, merges);
         }
@@ -317,11 +325,7 @@ impl HeatmapEngine {
     }
 
     fn cycle_records(&mut self, m: &MinuteInput, now: f64, merges: u64) {
-        let zs = self
-            .zones
-            .as_deref()
-            .map(|z| z.summary())
-            .unwrap_or_default();
+        let zs = self.zones.as_ref().map(|z| z.summary()).unwrap_or_default();
         let (tl, ts) = self.tape.bucket_counts();
         let (pl, ps) = self.inference.bucket_counts();
         self.records.push(HeatmapRecord::CycleSummary {
@@ -653,7 +657,7 @@ impl HeatmapEngine {
                 tape_weight: c.tape_weight,
                 projection_weight: c.projection_weight,
             },
-            zone_manager: self.zones.as_deref().map(|z| z.summary()),
+            zone_manager: self.zones.as_ref().map(|z| z.summary()),
         }
     }
 

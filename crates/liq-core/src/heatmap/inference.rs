@@ -225,7 +225,7 @@ impl Inference {
             });
         }
         if let Some(z) = reborrow(&mut zones) {
-            z.apply_decay_and_expire(m.src, m.minute_key);
+            z.apply_decay_and_expire(m.src, now);
         }
         let mut swept = [(0u64, 0.0f64); 2];
         if m.high != 0.0 && m.low != 0.0 {
@@ -381,7 +381,7 @@ impl Inference {
                     ZoneSource::Inference,
                     Some(tier),
                     confidence,
-                    m.minute_key,
+                    now,
                 );
             }
             match side {

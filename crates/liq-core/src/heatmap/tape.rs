@@ -162,15 +162,7 @@ impl Tape {
         }
         if let Some(z) = zones {
             let w = notional / 100000.0;
-            z.create_or_reinforce(
-                bucket_price,
-                side,
-                w,
-                ZoneSource::Tape,
-                None,
-                1.0,
-                self.current_minute,
-            );
+            z.create_or_reinforce(bucket_price, side, w, ZoneSource::Tape, None, 1.0, ts);
         }
         if let Some(r) = records {
             r.push(HeatmapRecord::ForceOrder {
@@ -276,7 +268,7 @@ impl Tape {
             }
         }
         if let Some(z) = zones {
-            z.sweep(high, low, minute_key);
+            z.sweep(high, low, now);
         }
         (count, notional)
     }
