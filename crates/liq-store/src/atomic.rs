@@ -142,6 +142,13 @@ pub fn quarantine(path: &Path, reason: &str, now_unix_secs: i64) -> Result<PathB
 }
 
 /// `YYYYmmddTHHMMSSZ` (UTC) for Unix seconds.
+/// `YYYYmmdd_HHMM` (UTC) of a Unix time: the rotation suffix of log files.
+pub(crate) fn minute_stamp(unix_secs: i64) -> String {
+    let (y, m, d) = civil_from_days(unix_secs.div_euclid(86_400));
+    let s = unix_secs.rem_euclid(86_400);
+    format!("{y:04}{m:02}{d:02}_{:02}{:02}", s / 3600, s / 60 % 60)
+}
+
 fn utc_stamp(unix_secs: i64) -> String {
     let (y, m, d) = civil_from_days(unix_secs.div_euclid(86_400));
     let s = unix_secs.rem_euclid(86_400);

@@ -6,6 +6,7 @@
 pub mod atomic;
 pub mod capture;
 pub mod history;
+pub mod jsonl;
 pub mod ob_ring;
 pub mod shared_fixtures;
 pub mod weights;
