@@ -1,7 +1,11 @@
 //! `viewer`: the live service (feeds -> engine task -> store + API + dashboard).
 //!
-//! The command-line surface is the contract of DESIGN.md; the service itself lands with the
-//! engine, API and feeds issues. Until then every mode answers "not built yet" with exit code 2.
+//! The command-line surface is the contract of DESIGN.md. Built so far: `--replay FILE` of a
+//! minute-level capture (headless). Live and demo modes land with the feeds issue and answer
+//! "not built yet" with exit code 2.
+
+mod files;
+mod replay;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,16 +56,56 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let mode = if args.demo {
-        "demo"
-    } else if args.replay.is_some() {
-        "replay"
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let compat = if args.reference_compat {
+        liq_core::compat::ReferenceCompat::reference()
     } else {
-        "live"
+        liq_core::compat::ReferenceCompat::fixed()
     };
+    if let Some(file) = &args.replay {
+        let speed = match args.speed.as_str() {
+            "max" => None,
+            s => match s.parse::<f64>() {
+                Ok(f) if f > 0.0 && f.is_finite() => Some(f),
+                _ => {
+                    eprintln!("viewer: --speed takes a positive number or `max`, not {s:?}");
+                    return ExitCode::from(2);
+                }
+            },
+        };
+        let opts = replay::ReplayOptions {
+            file,
+            data_dir: &args.data_dir,
+            compat,
+            snapshot_every: args.snapshot_every,
+            speed,
+        };
+        return match replay::run(&opts) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("viewer: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let mode = if args.demo { "demo" } else { "live" };
+    let _ = (
+        &args.record,
+        args.headless,
+        &args.config,
+        &args.api_host,
+        args.api_port,
+        args.no_api,
+    );
     eprintln!(
         "viewer: {mode} mode is not built yet (see the open issues); \
-         `audit normalize FILE` is the runnable tool today"
+         `viewer --replay FILE` and `audit normalize FILE` run today"
     );
     ExitCode::from(2)
 }

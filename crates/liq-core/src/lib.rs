@@ -7,6 +7,7 @@
 pub mod calibrator;
 pub mod checksum;
 pub mod compat;
+pub mod engine;
 pub mod event;
 pub mod grid;
 pub mod hash;

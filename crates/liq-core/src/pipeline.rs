@@ -133,13 +133,35 @@ impl SymbolPipeline {
         Ok(())
     }
 
-    /// The minute close: heatmap minute, persisted weights (first minute only), calibrator
-    /// snapshot from the RAW heatmap, calibrated weights and buffer back to the engine.
+    /// The minute close: [`SymbolPipeline::heatmap_minute`] then
+    /// [`SymbolPipeline::calibrate_minute`].
     pub fn on_minute(&mut self, m: &MinuteClose) -> Result<MinuteReport, PipelineError> {
+        let outcome = self.heatmap_minute(m)?;
+        let (calibration, weights_applied) = self.calibrate_minute(m)?;
+        Ok(MinuteReport {
+            outcome,
+            calibration,
+            weights_applied,
+        })
+    }
+
+    /// Rollover step 1: the heatmap's minute. The V2 snapshot of the minute is built after
+    /// this and before [`SymbolPipeline::calibrate_minute`] (heatmap.md 3.2).
+    pub fn heatmap_minute(&mut self, m: &MinuteClose) -> Result<MinuteOutcome, PipelineError> {
         let outcome = self.heatmap.on_minute(&m.input, m.ts)?;
         if let Some(c) = m.close.filter(|c| *c > 0.0) {
             self.last_close = c;
         }
+        Ok(outcome)
+    }
+
+    /// Rollover steps 4 and 7: the persisted weights (first minute only), the calibrator's
+    /// snapshot from the RAW heatmap, and the calibrated weights and buffer back to the engine.
+    /// Returns the calibration run, if one ran, and whether the engine took its weights.
+    pub fn calibrate_minute(
+        &mut self,
+        m: &MinuteClose,
+    ) -> Result<(Option<CalibrationResult>, bool), PipelineError> {
         if std::mem::take(&mut self.persisted_pending)
             && let Some((_, weights, buffer, _)) = self.calibrator.persisted_weights()
         {
@@ -171,11 +193,17 @@ impl SymbolPipeline {
         let weights_applied = calibration
             .as_ref()
             .is_some_and(|c| self.heatmap.apply_calibrated_weights(&c.weights, c.buffer));
-        Ok(MinuteReport {
-            outcome,
-            calibration,
-            weights_applied,
-        })
+        Ok((calibration, weights_applied))
+    }
+
+    /// The calibrator, mutably (draining records, saving).
+    pub fn calibrator_mut(&mut self) -> &mut Calibrator {
+        &mut self.calibrator
+    }
+
+    /// The last bar close seen (0 before any).
+    pub fn last_close(&self) -> f64 {
+        self.last_close
     }
 
     /// The minute close of a replay bar: the feeder's engine input, the bar's base volumes and

@@ -9,5 +9,6 @@ pub mod history;
 pub mod jsonl;
 pub mod ob_ring;
 pub mod shared_fixtures;
+pub mod snapshots;
 pub mod weights;
 pub mod zones;

@@ -3,7 +3,7 @@
 //! the display boost must never reach the calibrator (seed rule 18).
 
 use super::records::BucketBoostStats;
-use super::sides::Sides;
+use super::sides::{BucketMap, Sides};
 use crate::grid::py_round;
 
 /// Display multiplier where tape and projection meet.
@@ -142,25 +142,19 @@ pub fn merge_positive(
     proj: &Sides<f64>,
     f: impl Fn(f64, f64) -> f64,
 ) -> Sides<f64> {
-    let mut out = Sides::default();
-    for (side, t) in tape.both() {
-        let p = proj.side(side);
-        let keys = t
-            .keys()
-            .copied()
-            .chain(p.keys().copied().filter(|k| !t.contains_key(k)));
-        let dst = out.side_mut(side);
-        for k in keys {
-            let v = f(
-                t.get(&k).copied().unwrap_or(0.0),
-                p.get(&k).copied().unwrap_or(0.0),
-            );
-            if v > 0.0 {
-                dst.insert(k, v);
-            }
-        }
+    let pairs = |s: &Sides<f64>| -> [Pairs; 2] {
+        [&s.long, &s.short].map(|m| m.iter().map(|(k, v)| (*k, *v)).collect())
+    };
+    let [long, short] = merge_positive_lists(&pairs(tape), &pairs(proj), f);
+    let to_map = |l: Pairs| {
+        let mut m = BucketMap::with_capacity_and_hasher(l.len(), Default::default());
+        m.extend(l);
+        m
+    };
+    Sides {
+        long: to_map(long),
+        short: to_map(short),
     }
-    out
 }
 
 /// One side of a source as `(bucket key, value)` pairs in map order.

@@ -151,13 +151,16 @@ pub fn weighted_usd(tape: &Sides<f64>, proj: &Sides<f64>, tw: f64, pw: f64) -> S
 pub fn in_band(step: &BucketStep, w: &Sides<f64>, center: f64, range_pct: f64) -> Sides<f64> {
     let (lo, hi) = (center * (1.0 - range_pct), center * (1.0 + range_pct));
     let keep = |m: &BucketMap<f64>, a: f64, b: f64| {
-        m.iter()
-            .filter(|(k, _)| {
-                let p = step.price(**k);
-                a <= p && p <= b
-            })
-            .map(|(k, v)| (*k, *v))
-            .collect()
+        let mut out = BucketMap::with_capacity_and_hasher(m.len(), Default::default());
+        out.extend(
+            m.iter()
+                .filter(|(k, _)| {
+                    let p = step.price(**k);
+                    a <= p && p <= b
+                })
+                .map(|(k, v)| (*k, *v)),
+        );
+        out
     };
     Sides {
         long: keep(&w.long, lo, center),

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::engine::{EngineStats, HeatmapEngine};
+use super::engine::{EngineStats, HeatmapEngine, HeatmapView, Layers};
 use super::pools::{Pools, PoolsRequest};
 use super::sides::{BucketMap, Sides};
 use crate::grid::py_round;
@@ -145,6 +145,18 @@ impl Grid {
 /// ±10% grid and the display intensity map. `None` when `src <= 0` or the grid would exceed
 /// [`MAX_SNAPSHOT_GRID`] prices.
 pub fn build_v2(engine: &mut HeatmapEngine, src: f64, now: f64) -> Option<V2Snapshot> {
+    let layers = engine.layers();
+    build_v2_from(engine, &layers, src, now).map(|(v2, _)| v2)
+}
+
+/// [`build_v2`] from layers already extracted; also returns the display map it computed, which
+/// [`build_v1_from`] can reuse within the same minute (same state, same output).
+pub fn build_v2_from(
+    engine: &mut HeatmapEngine,
+    layers: &Layers,
+    src: f64,
+    now: f64,
+) -> Option<(V2Snapshot, HeatmapView)> {
     if !(src > 0.0 && src.is_finite()) {
         return None;
     }
@@ -154,22 +166,24 @@ pub fn build_v2(engine: &mut HeatmapEngine, src: f64, now: f64) -> Option<V2Snap
         min_notional: Some(V2_MIN_NOTIONAL),
     };
     let grid = Grid::new(engine, src, V2_RANGE_PCT)?;
-    let layers = engine.layers();
-    let pools = engine.pools_display_from(&layers, req, now)?;
+    let pools = engine.pools_display_from(layers, req, now)?;
     let stats = engine.stats();
-    let view = engine.heatmap_display_from(&layers, now);
-    let usd: Sides<f64> = HeatmapEngine::usd_of(&layers);
+    let view = engine.heatmap_display_from(layers, now);
+    let usd: Sides<f64> = HeatmapEngine::usd_of(layers);
     let (li, si) = (grid.lookup(&view.map.long), grid.lookup(&view.map.short));
     let (long_usd, short_usd) = (grid.lookup(&usd.long), grid.lookup(&usd.short));
     let step = engine.config().step;
     let body = GridBody::new(grid, src, step, (li.clone(), si.clone()), (&li, &si));
-    Some(V2Snapshot {
-        pools,
-        stats,
-        grid: body,
-        long_usd,
-        short_usd,
-    })
+    Some((
+        V2Snapshot {
+            pools,
+            stats,
+            grid: body,
+            long_usd,
+            short_usd,
+        },
+        view,
+    ))
 }
 
 /// Band half-width of the V1 grid.
@@ -232,13 +246,33 @@ pub fn build_v1(
     top: &TopZoneRows,
     now: f64,
 ) -> Option<V1Snapshot> {
+    let layers = engine.layers();
+    build_v1_from(engine, &layers, None, close, top, now)
+}
+
+/// [`build_v1`] from layers already extracted and, when given, the display map of the same
+/// minute (from [`build_v2_from`]).
+pub fn build_v1_from(
+    engine: &mut HeatmapEngine,
+    layers: &Layers,
+    view: Option<&HeatmapView>,
+    close: f64,
+    top: &TopZoneRows,
+    now: f64,
+) -> Option<V1Snapshot> {
     if !(close > 0.0 && close.is_finite()) {
         return None;
     }
     let grid = Grid::new(engine, close, V1_RANGE_PCT)?;
-    let layers = engine.layers();
-    let view = engine.heatmap_display_from(&layers, now);
-    let usd = HeatmapEngine::usd_of(&layers);
+    let computed;
+    let view = match view {
+        Some(v) => v,
+        None => {
+            computed = engine.heatmap_display_from(layers, now);
+            &computed
+        }
+    };
+    let usd = HeatmapEngine::usd_of(layers);
     let (lr, sr) = (grid.lookup(&view.map.long), grid.lookup(&view.map.short));
     let v1 = super::v1_math::v1_intensities(&lr, &sr);
     let norm = v1.norm.rounded();

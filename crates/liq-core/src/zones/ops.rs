@@ -198,14 +198,15 @@ impl ZoneManager {
     pub fn merge_nearby_zones(&mut self, now: f64) -> u64 {
         let mut merges = 0;
         for side in [Side::Long, Side::Short] {
-            let mut list: Vec<(Side, i64)> = self
+            let mut by_price: Vec<(f64, (Side, i64))> = self
                 .zones
-                .keys()
-                .filter(|(s, _)| *s == side)
-                .copied()
+                .iter()
+                .filter(|((s, _), _)| *s == side)
+                .map(|(k, z)| (z.price, *k))
                 .collect();
-            let price = |m: &Self, k: &(Side, i64)| m.zones.get(k).map_or(0.0, |z| z.price);
-            list.sort_by(|a, b| price(self, a).total_cmp(&price(self, b)));
+            // Stable: equal prices (off-grid loaded zones) keep map order.
+            by_price.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let mut list: Vec<(Side, i64)> = by_price.into_iter().map(|(_, k)| k).collect();
             let mut i = 0;
             while i + 1 < list.len() {
                 let (k1, k2) = (list[i], list[i + 1]);

@@ -1,0 +1,116 @@
+//! Everything the service writes into the data directory: JSONL logs (one file per symbol and
+//! family), snapshot bodies, weights and zone state. Write failures are logged with the path
+//! and retried at the next opportunity, never fatal and never silent.
+
+use std::path::{Path, PathBuf};
+
+use liq_core::engine::{EngineManager, MinuteProducts, Records};
+use liq_core::heatmap::records::LogFile;
+use liq_store::jsonl::LogSinks;
+
+/// The data directory's writers.
+pub struct DataDir {
+    dir: PathBuf,
+    logs: LogSinks,
+    /// Write failures so far (reported at the end).
+    pub failures: u64,
+}
+
+fn family(f: LogFile) -> &'static str {
+    match f {
+        LogFile::Tape => "tape",
+        LogFile::Sweeps => "sweeps",
+        LogFile::Debug => "debug",
+        LogFile::Inference => "inference",
+        LogFile::Cycles => "cycles",
+    }
+}
+
+impl DataDir {
+    /// Writers under `dir` (created if missing).
+    pub fn open(dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("creating the data directory {}: {e}", dir.display()))?;
+        Ok(DataDir {
+            dir: dir.to_path_buf(),
+            logs: LogSinks::new(dir),
+            failures: 0,
+        })
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    fn failed(&mut self, what: &str, e: &dyn std::fmt::Display) {
+        self.failures += 1;
+        tracing::warn!(%what, error = %e, "write failed; retried at the next opportunity");
+    }
+
+    /// Appends every drained record to its log file.
+    pub fn write_records(&mut self, batches: Vec<(String, Records)>, now: f64) {
+        for (sym, r) in batches {
+            for rec in &r.heatmap {
+                let name = format!("liq_{}_{sym}.jsonl", family(rec.file()));
+                if let Err(e) = self.logs.write(&name, rec, now) {
+                    self.failed(&name, &e);
+                }
+            }
+            let name = format!("liq_calibrator_{sym}.jsonl");
+            for rec in &r.calibrator {
+                if let Err(e) = self.logs.write(&name, rec, now) {
+                    self.failed(&name, &e);
+                }
+            }
+            let name = format!("liq_zones_{sym}.jsonl");
+            for rec in &r.zones {
+                if let Err(e) = self.logs.write(&name, rec, now) {
+                    self.failed(&name, &e);
+                }
+            }
+        }
+    }
+
+    /// Writes a symbol's snapshot bodies.
+    pub fn write_snapshots(&mut self, p: &MinuteProducts) {
+        if let Some(v2) = &p.v2
+            && let Err(e) = liq_store::snapshots::write_v2(&self.dir, &p.symbol, v2)
+        {
+            self.failed("V2 snapshot", &e);
+        }
+        if let Some(v1) = &p.v1
+            && let Err(e) = liq_store::snapshots::write_v1(&self.dir, &p.symbol, v1)
+        {
+            self.failed("V1 snapshot", &e);
+        }
+    }
+
+    /// Writes every symbol's state: weights (the last adopted save) and zones.
+    pub fn write_state(
+        &mut self,
+        engine: &EngineManager,
+        saves: &[liq_core::calibrator::PersistedWeights],
+        now: f64,
+    ) {
+        for w in saves {
+            if let Err(e) = liq_store::weights::save_weights(&self.dir, w) {
+                self.failed("weights file", &e);
+            }
+        }
+        for (_, e) in engine.symbols() {
+            if let Some(z) = e.zones()
+                && let Err(err) = liq_store::zones::save_zones(&self.dir, z, now)
+            {
+                self.failed("zone file", &err);
+            }
+        }
+    }
+
+    /// Flushes the logs.
+    pub fn flush(&mut self) {
+        if let Err(e) = self.logs.flush() {
+            self.failed("log flush", &e);
+        }
+    }
+}

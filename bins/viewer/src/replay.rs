@@ -1,0 +1,125 @@
+//! `viewer --replay FILE`: a capture-v1 file through the same engine and writers as live mode,
+//! minute closes from the file's own time; the files are written at the end (and every
+//! `--snapshot-every` minutes); exit 0 at the end of the file.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Instant;
+
+use liq_core::calibrator::{CalibratorConfig, PersistedWeights};
+use liq_core::compat::ReferenceCompat;
+use liq_core::engine::{EngineManager, MinuteProducts, SymbolSpec};
+use liq_core::heatmap::replay::ReplayRecord;
+use liq_core::zones::ZoneManager;
+
+use crate::files::DataDir;
+
+/// Replay options.
+pub struct ReplayOptions<'a> {
+    /// The capture file.
+    pub file: &'a Path,
+    /// The data directory.
+    pub data_dir: &'a Path,
+    /// Compatibility switches.
+    pub compat: ReferenceCompat,
+    /// Write snapshots and state every N replayed minutes.
+    pub snapshot_every: Option<u32>,
+    /// `None`: as fast as possible; `Some(f)`: f times real time.
+    pub speed: Option<f64>,
+}
+
+/// Builds the engine of the default symbols from the data directory's state files.
+pub fn build_engine(
+    dir: &Path,
+    compat: ReferenceCompat,
+    now: f64,
+) -> anyhow::Result<EngineManager> {
+    let mut engine = EngineManager::new(compat);
+    for spec in SymbolSpec::defaults() {
+        let cfg = CalibratorConfig::runtime(&spec.symbol, spec.step, &compat);
+        let loaded = liq_store::weights::load_calibrator(dir, cfg, now as i64);
+        if let Some(p) = &loaded.problem {
+            tracing::warn!(symbol = %spec.symbol, problem = %p, "weights file");
+        }
+        let mut zones = ZoneManager::new(&spec.symbol, spec.step, &compat)?;
+        let z = liq_store::zones::load_zones(dir, &mut zones, now);
+        tracing::info!(symbol = %spec.symbol, weights = ?loaded.report, zones = ?z, "state loaded");
+        engine.add_symbol(&spec, loaded.calibrator, zones)?;
+    }
+    Ok(engine)
+}
+
+/// Runs the replay; returns the number of minute closes.
+pub fn run(opts: &ReplayOptions<'_>) -> anyhow::Result<u64> {
+    let started = Instant::now();
+    let records = liq_store::capture::read_replay(opts.file)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", opts.file.display()))?;
+    let first_ts = records
+        .iter()
+        .map(|r| match r {
+            ReplayRecord::Minute(b) => b.ts,
+            ReplayRecord::Liquidation(l) => l.ts,
+        })
+        .next()
+        .unwrap_or(0.0);
+    let mut out = DataDir::open(opts.data_dir)?;
+    let mut engine = build_engine(opts.data_dir, opts.compat, first_ts)?;
+    let mut latest: HashMap<String, MinuteProducts> = HashMap::new();
+    let mut saves: HashMap<String, PersistedWeights> = HashMap::new();
+    let mut minutes = 0u64;
+    let mut last_ts = first_ts;
+    let mut last_written_minute: Option<i64> = None;
+    for rec in &records {
+        let ts = match rec {
+            ReplayRecord::Minute(b) => b.ts,
+            ReplayRecord::Liquidation(l) => l.ts,
+        };
+        if let Some(speed) = opts.speed {
+            let due = (ts - first_ts) / speed;
+            let wait = due - started.elapsed().as_secs_f64();
+            if wait > 0.0 {
+                std::thread::sleep(std::time::Duration::from_secs_f64(wait));
+            }
+        }
+        last_ts = ts;
+        if let Some(p) = engine.apply_replay(rec) {
+            minutes += 1;
+            if let Some(e) = &p.error {
+                tracing::warn!(symbol = %p.symbol, minute = p.minute_key, error = %e, "minute");
+            }
+            if let Some(save) = p.calibration.as_ref().and_then(|c| c.save.clone()) {
+                saves.insert(p.symbol.clone(), save);
+            }
+            let every = opts.snapshot_every.filter(|n| *n > 0).map(i64::from);
+            if let Some(n) = every
+                && last_written_minute.is_none_or(|m| p.minute_key - m >= n)
+            {
+                last_written_minute = Some(p.minute_key);
+                out.write_snapshots(&p);
+                let s: Vec<PersistedWeights> = saves.values().cloned().collect();
+                out.write_state(&engine, &s, ts);
+            }
+            latest.insert(p.symbol.clone(), p);
+        }
+        out.write_records(engine.take_records(), ts);
+    }
+    let mut symbols: Vec<&String> = latest.keys().collect();
+    symbols.sort();
+    for s in symbols {
+        if let Some(p) = latest.get(s) {
+            out.write_snapshots(p);
+        }
+    }
+    let mut s: Vec<PersistedWeights> = saves.into_values().collect();
+    s.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+    out.write_state(&engine, &s, last_ts);
+    out.flush();
+    tracing::info!(
+        minutes,
+        seconds = started.elapsed().as_secs_f64(),
+        failures = out.failures,
+        dir = %out.path().display(),
+        "replay done"
+    );
+    Ok(minutes)
+}

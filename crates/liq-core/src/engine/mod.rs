@@ -1,0 +1,170 @@
+//! The engine manager: one engine per configured symbol (heatmap with its zone manager,
+//! calibrator, V1 zone tracker), fed with market events and explicit minute closes, each symbol
+//! isolated (an error in one is reported with its cause and never stops the others: seed rule
+//! 15). A minute close runs the rollover in the reference's order (heatmap.md 3.2) and returns
+//! the snapshot bodies it produced; log records are drained per symbol.
+//!
+//! Pure and deterministic: no clock, no files. The viewer (live or replay) and the audit
+//! backtest drive it the same way.
+
+mod symbol;
+
+use indexmap::IndexMap;
+use thiserror::Error;
+
+use crate::calibrator::{CalibrationResult, Calibrator, CalibratorRecord};
+use crate::compat::ReferenceCompat;
+use crate::heatmap::HeatmapRecord;
+use crate::heatmap::replay::ReplayRecord;
+use crate::heatmap::snapshot::{V1Snapshot, V2Snapshot};
+use crate::zones::{ZoneManager, ZoneRecord};
+
+pub use symbol::SymbolEngine;
+
+/// Why a symbol could not be added.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum EngineError {
+    /// The symbol's step is unusable.
+    #[error("{symbol}: {reason}")]
+    Config {
+        /// Symbol.
+        symbol: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// One symbol of the engine.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SymbolSpec {
+    /// Short symbol (`BTC`).
+    pub symbol: String,
+    /// Bucket step.
+    pub step: f64,
+    /// Absolute OI a minute-level replay starts from (base units; never logged).
+    pub replay_oi_base: f64,
+}
+
+impl SymbolSpec {
+    /// The default symbols: BTC (step 20), ETH (1.0), SOL (0.10), with the replay OI bases
+    /// that reproduce the 2026-02-28 session.
+    pub fn defaults() -> Vec<SymbolSpec> {
+        [
+            ("BTC", 20.0, 160_000.0),
+            ("ETH", 1.0, 3_160_000.0),
+            ("SOL", 0.1, 20_430_000.0),
+        ]
+        .into_iter()
+        .map(|(s, step, base)| SymbolSpec {
+            symbol: s.to_string(),
+            step,
+            replay_oi_base: base,
+        })
+        .collect()
+    }
+}
+
+/// What one symbol's minute close produced.
+#[derive(Clone, Debug)]
+pub struct MinuteProducts {
+    /// Symbol.
+    pub symbol: String,
+    /// The minute that started (the key `on_minute` received).
+    pub minute_key: i64,
+    /// Rollover instant.
+    pub ts: f64,
+    /// The V2 body (`None` when `src <= 0`).
+    pub v2: Option<V2Snapshot>,
+    /// The V1 body (`None` when the close is unknown).
+    pub v1: Option<V1Snapshot>,
+    /// The calibration run of the minute, if one ran.
+    pub calibration: Option<CalibrationResult>,
+    /// What failed in this symbol's minute (the others went on).
+    pub error: Option<String>,
+}
+
+/// One symbol's log records since the last drain.
+#[derive(Debug, Default)]
+pub struct Records {
+    /// Heatmap records (tape, sweeps, debug, inference, cycles).
+    pub heatmap: Vec<HeatmapRecord>,
+    /// Calibrator records.
+    pub calibrator: Vec<CalibratorRecord>,
+    /// Zone records.
+    pub zones: Vec<ZoneRecord>,
+}
+
+/// The engines of every configured symbol.
+#[derive(Default)]
+pub struct EngineManager {
+    compat: ReferenceCompat,
+    symbols: IndexMap<String, SymbolEngine>,
+}
+
+impl EngineManager {
+    /// An empty manager with the given compatibility switches.
+    pub fn new(compat: ReferenceCompat) -> Self {
+        EngineManager {
+            compat,
+            symbols: IndexMap::new(),
+        }
+    }
+
+    /// The switches.
+    pub fn compat(&self) -> &ReferenceCompat {
+        &self.compat
+    }
+
+    /// Adds a symbol with its calibrator (from its weights file) and zone manager (from its
+    /// zone file), in registration order.
+    pub fn add_symbol(
+        &mut self,
+        spec: &SymbolSpec,
+        calibrator: Calibrator,
+        zones: ZoneManager,
+    ) -> Result<(), EngineError> {
+        let engine = SymbolEngine::new(spec, calibrator, zones, &self.compat)?;
+        self.symbols.insert(spec.symbol.clone(), engine);
+        Ok(())
+    }
+
+    /// The symbols in registration order.
+    pub fn symbols(&self) -> impl Iterator<Item = (&str, &SymbolEngine)> {
+        self.symbols.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// One symbol's engine.
+    pub fn symbol(&self, symbol: &str) -> Option<&SymbolEngine> {
+        self.symbols.get(symbol)
+    }
+
+    /// One symbol's engine, mutably.
+    pub fn symbol_mut(&mut self, symbol: &str) -> Option<&mut SymbolEngine> {
+        self.symbols.get_mut(symbol)
+    }
+
+    /// Applies one line of a minute-level replay: a liquidation to its symbol at once, a
+    /// minute bar as that symbol's minute close. Lines of unconfigured symbols are ignored.
+    pub fn apply_replay(&mut self, rec: &ReplayRecord) -> Option<MinuteProducts> {
+        match rec {
+            ReplayRecord::Liquidation(l) => {
+                if let Some(e) = self.symbols.get_mut(&l.symbol) {
+                    e.on_replay_liquidation(l);
+                }
+                None
+            }
+            ReplayRecord::Minute(bar) => {
+                let e = self.symbols.get_mut(&bar.symbol)?;
+                Some(e.on_replay_minute(bar))
+            }
+        }
+    }
+
+    /// Drains every symbol's log records, in registration order.
+    pub fn take_records(&mut self) -> Vec<(String, Records)> {
+        self.symbols
+            .iter_mut()
+            .map(|(s, e)| (s.clone(), e.take_records()))
+            .collect()
+    }
+}

@@ -1,0 +1,161 @@
+//! One symbol's engine and its minute close.
+
+use crate::calibrator::Calibrator;
+use crate::compat::ReferenceCompat;
+use crate::heatmap::replay::{MinuteBar, ReplayFeeder, ReplayLiquidation};
+use crate::heatmap::snapshot::{TopZoneRows, build_v1_from, build_v2_from};
+use crate::heatmap::zone_tracker::ZoneTracker;
+use crate::heatmap::{HeatmapConfig, HeatmapEngine, Level, PoolsRequest, zone_tracker_for};
+use crate::pipeline::{EventPrices, MinuteClose, SymbolPipeline};
+use crate::zones::ZoneManager;
+
+use super::{EngineError, MinuteProducts, Records, SymbolSpec};
+
+/// Range of the display pools the zone tracker reads (heatmap.md 3.2 step 5).
+const TRACKER_RANGE_PCT: f64 = 0.25;
+/// Top zones per side in the V1 body.
+const V1_TOP_ZONES: usize = 5;
+
+/// One symbol: heatmap (with its zone manager), calibrator, zone tracker, replay OI state.
+pub struct SymbolEngine {
+    symbol: String,
+    pipeline: SymbolPipeline,
+    tracker: Option<ZoneTracker>,
+    feeder: ReplayFeeder,
+}
+
+impl SymbolEngine {
+    pub(super) fn new(
+        spec: &SymbolSpec,
+        calibrator: Calibrator,
+        zones: ZoneManager,
+        compat: &ReferenceCompat,
+    ) -> Result<Self, EngineError> {
+        let mut heatmap =
+            HeatmapEngine::new(HeatmapConfig::runtime(&spec.symbol, spec.step), *compat).map_err(
+                |e| EngineError::Config {
+                    symbol: spec.symbol.clone(),
+                    reason: e.to_string(),
+                },
+            )?;
+        heatmap.set_zones(zones);
+        Ok(SymbolEngine {
+            symbol: spec.symbol.clone(),
+            pipeline: SymbolPipeline::new(heatmap, calibrator),
+            tracker: zone_tracker_for(&spec.symbol, spec.step, compat),
+            feeder: ReplayFeeder::with_oi_base(spec.replay_oi_base),
+        })
+    }
+
+    /// The heatmap engine.
+    pub fn heatmap(&self) -> &HeatmapEngine {
+        self.pipeline.heatmap()
+    }
+
+    /// The calibrator.
+    pub fn calibrator(&self) -> &Calibrator {
+        self.pipeline.calibrator()
+    }
+
+    /// The zone manager.
+    pub fn zones(&self) -> Option<&ZoneManager> {
+        self.pipeline.heatmap().zones()
+    }
+
+    pub(super) fn on_replay_liquidation(&mut self, l: &ReplayLiquidation) {
+        let prices = EventPrices {
+            last: self.pipeline.last_close(),
+            ..EventPrices::default()
+        };
+        if let Err(e) =
+            self.pipeline
+                .on_liquidation(l.ts, l.side, l.price, l.qty, l.notional_usd, prices)
+        {
+            tracing::warn!(symbol = %self.symbol, error = %e, "liquidation refused");
+        }
+    }
+
+    /// The rollover of one symbol (heatmap.md 3.2): heatmap minute, V2 body, persisted
+    /// weights, zone tracker, V1 body, calibrator. An error stops this symbol's minute only.
+    pub(super) fn on_replay_minute(&mut self, bar: &MinuteBar) -> MinuteProducts {
+        let close = SymbolPipeline::minute_close(&mut self.feeder, bar);
+        self.on_minute(&close)
+    }
+
+    /// [`SymbolEngine::on_replay_minute`] from an explicit minute close.
+    pub fn on_minute(&mut self, m: &MinuteClose) -> MinuteProducts {
+        let mut out = MinuteProducts {
+            symbol: self.symbol.clone(),
+            minute_key: m.input.minute_key,
+            ts: m.ts,
+            v2: None,
+            v1: None,
+            calibration: None,
+            error: None,
+        };
+        if let Err(e) = self.pipeline.heatmap_minute(m) {
+            tracing::warn!(symbol = %self.symbol, minute = m.input.minute_key, error = %e, "minute refused");
+            out.error = Some(e.to_string());
+            return out;
+        }
+        let heatmap = self.pipeline.heatmap_mut();
+        // One extraction of the layers and one display map serve the V2 body, the tracker's
+        // pools and the V1 body of this minute (the state does not change in between).
+        let layers = heatmap.layers();
+        let (v2, view) = match build_v2_from(heatmap, &layers, m.input.src, m.ts) {
+            Some((v2, view)) => (Some(v2), Some(view)),
+            None => (None, None),
+        };
+        out.v2 = v2;
+        let top: TopZoneRows = match self.tracker.as_mut() {
+            Some(tracker) => {
+                let req = PoolsRequest {
+                    center: m.input.src,
+                    range_pct: TRACKER_RANGE_PCT,
+                    min_notional: Some(0.0),
+                };
+                let cands = |levels: &[Level]| {
+                    let mut c: Vec<(f64, f64)> =
+                        levels.iter().map(|l| (l.price, l.intensity)).collect();
+                    c.sort_by(|a, b| b.1.total_cmp(&a.1));
+                    c
+                };
+                if let Some(p) = heatmap.pools_display_from(&layers, req, m.ts) {
+                    tracker.update(
+                        m.input.minute_key,
+                        &cands(&p.long_levels),
+                        &cands(&p.short_levels),
+                    );
+                }
+                tracker.top_zones(m.input.minute_key, V1_TOP_ZONES)
+            }
+            None => TopZoneRows::default(),
+        };
+        out.v1 = m
+            .close
+            .and_then(|c| build_v1_from(heatmap, &layers, view.as_ref(), c, &top, m.ts));
+        match self.pipeline.calibrate_minute(m) {
+            Ok((cal, _)) => out.calibration = cal,
+            Err(e) => {
+                tracing::warn!(symbol = %self.symbol, minute = m.input.minute_key, error = %e, "calibrator snapshot refused");
+                out.error = Some(e.to_string());
+            }
+        }
+        out
+    }
+
+    pub(super) fn take_records(&mut self) -> Records {
+        let (heatmap, calibrator) = self.pipeline.take_records();
+        let zones = self
+            .pipeline
+            .heatmap_mut()
+            .zones_mut()
+            .map(|z| z.take_records())
+            .unwrap_or_default();
+        Records {
+            heatmap,
+            calibrator,
+            zones,
+        }
+    }
+}
