@@ -11,6 +11,7 @@ use liq_core::compat::ReferenceCompat;
 use liq_core::engine::{EngineManager, MinuteProducts, SymbolSpec};
 use liq_core::heatmap::replay::ReplayRecord;
 use liq_core::zones::ZoneManager;
+use liq_store::capture::{CaptureError, ReplayReader};
 
 use crate::files::DataDir;
 
@@ -49,19 +50,64 @@ pub fn build_engine(
     Ok(engine)
 }
 
-/// Runs the replay; returns the number of minute closes.
+/// A progress bar on a terminal for files over a few MB (plain files: by bytes; gzip: minutes).
+fn progress(file: &Path) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    let size = std::fs::metadata(file).ok()?.len();
+    if !std::io::stderr().is_terminal() || size < 4 << 20 {
+        return None;
+    }
+    let gz = file.extension().is_some_and(|e| e == "gz");
+    let bar = if gz {
+        indicatif::ProgressBar::new_spinner()
+    } else {
+        indicatif::ProgressBar::new(size)
+    };
+    let style = if gz {
+        indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+    } else {
+        indicatif::ProgressStyle::with_template("{bar:40} {percent}% {elapsed}<{eta} {msg}")
+    };
+    if let Ok(st) = style {
+        bar.set_style(st);
+    }
+    Some(bar)
+}
+
+fn ts_of(r: &ReplayRecord) -> f64 {
+    match r {
+        ReplayRecord::Minute(b) => b.ts,
+        ReplayRecord::Liquidation(l) => l.ts,
+    }
+}
+
+/// Runs the replay; returns the number of minute closes. Bad lines are reported (line number,
+/// reason) and skipped; a read error (a truncated gzip) ends the replay after the complete lines,
+/// the files are written, and the error is returned.
 pub fn run(opts: &ReplayOptions<'_>) -> anyhow::Result<u64> {
     let started = Instant::now();
-    let records = liq_store::capture::read_replay(opts.file)
+    let mut reader = ReplayReader::open(opts.file)
         .map_err(|e| anyhow::anyhow!("reading {}: {e}", opts.file.display()))?;
-    let first_ts = records
-        .iter()
-        .map(|r| match r {
-            ReplayRecord::Minute(b) => b.ts,
-            ReplayRecord::Liquidation(l) => l.ts,
-        })
-        .next()
-        .unwrap_or(0.0);
+    let mut bad_lines = 0u64;
+    let mut read_error = None;
+    let mut pending = None;
+    for item in reader.by_ref() {
+        match item {
+            Ok(r) => {
+                pending = Some(r);
+                break;
+            }
+            Err(e @ CaptureError::BadLine { .. }) => {
+                bad_lines += 1;
+                tracing::warn!(file = %opts.file.display(), error = %e, "bad line skipped");
+            }
+            Err(e) => {
+                read_error = Some(e);
+                break;
+            }
+        }
+    }
+    let first_ts = pending.as_ref().map_or(0.0, ts_of);
     let mut out = DataDir::open(opts.data_dir)?;
     let mut engine = build_engine(opts.data_dir, opts.compat, first_ts)?;
     let mut latest: HashMap<String, MinuteProducts> = HashMap::new();
@@ -69,11 +115,26 @@ pub fn run(opts: &ReplayOptions<'_>) -> anyhow::Result<u64> {
     let mut minutes = 0u64;
     let mut last_ts = first_ts;
     let mut last_written_minute: Option<i64> = None;
-    for rec in &records {
-        let ts = match rec {
-            ReplayRecord::Minute(b) => b.ts,
-            ReplayRecord::Liquidation(l) => l.ts,
+    let bar = progress(opts.file);
+    loop {
+        let rec = match pending.take() {
+            Some(r) => r,
+            None if read_error.is_some() => break,
+            None => match reader.next() {
+                None => break,
+                Some(Ok(r)) => r,
+                Some(Err(e @ CaptureError::BadLine { .. })) => {
+                    bad_lines += 1;
+                    tracing::warn!(file = %opts.file.display(), error = %e, "bad line skipped");
+                    continue;
+                }
+                Some(Err(e)) => {
+                    read_error = Some(e);
+                    break;
+                }
+            },
         };
+        let ts = ts_of(&rec);
         if let Some(speed) = opts.speed {
             let due = (ts - first_ts) / speed;
             let wait = due - started.elapsed().as_secs_f64();
@@ -82,7 +143,7 @@ pub fn run(opts: &ReplayOptions<'_>) -> anyhow::Result<u64> {
             }
         }
         last_ts = ts;
-        if let Some(p) = engine.apply_replay(rec) {
+        if let Some(p) = engine.apply_replay(&rec) {
             minutes += 1;
             if let Some(e) = &p.error {
                 tracing::warn!(symbol = %p.symbol, minute = p.minute_key, error = %e, "minute");
@@ -100,8 +161,17 @@ pub fn run(opts: &ReplayOptions<'_>) -> anyhow::Result<u64> {
                 out.write_state(&engine, &s, ts);
             }
             latest.insert(p.symbol.clone(), p);
+            if let Some(b) = &bar
+                && minutes.is_multiple_of(64)
+            {
+                b.set_position(reader.bytes_read());
+                b.set_message(format!("{minutes} minute closes"));
+            }
         }
         out.write_records(engine.take_records(), ts);
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
     }
     let mut symbols: Vec<&String> = latest.keys().collect();
     symbols.sort();
@@ -116,10 +186,16 @@ pub fn run(opts: &ReplayOptions<'_>) -> anyhow::Result<u64> {
     out.flush();
     tracing::info!(
         minutes,
+        bad_lines,
         seconds = started.elapsed().as_secs_f64(),
         failures = out.failures,
         dir = %out.path().display(),
         "replay done"
     );
-    Ok(minutes)
+    match read_error {
+        Some(e) => Err(anyhow::anyhow!(
+            "{e} (the {minutes} minute closes before it were replayed and written)"
+        )),
+        None => Ok(minutes),
+    }
 }

@@ -247,3 +247,110 @@ pub fn read_replay(path: &Path) -> Result<Vec<ReplayRecord>, CaptureError> {
     }
     Ok(out)
 }
+
+/// A streaming, lenient reader of a replay file: yields each `minute` and `liquidation` record
+/// in file order; a bad line yields its [`CaptureError::BadLine`] (line number and reason) and
+/// reading goes on; an I/O error (a truncated gzip) yields [`CaptureError::Io`] naming the file
+/// after every complete line before it, then the reader ends.
+pub struct ReplayReader {
+    lines: LineReader,
+    done: bool,
+    bytes: u64,
+}
+
+impl ReplayReader {
+    /// Opens `path` (gzip when it ends in `.gz`).
+    pub fn open(path: &Path) -> Result<Self, CaptureError> {
+        Ok(ReplayReader {
+            lines: LineReader::open(path)?,
+            done: false,
+            bytes: 0,
+        })
+    }
+
+    /// Uncompressed bytes read so far (for progress against a plain file's size).
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes
+    }
+}
+
+impl Iterator for ReplayReader {
+    type Item = Result<ReplayRecord, CaptureError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            match self.lines.next_line() {
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+                Ok(None) => self.done = true,
+                Ok(Some((n, line))) => {
+                    self.bytes += line.len() as u64 + 1;
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    match parse_replay_line(line, n) {
+                        Ok(Some(r)) => return Some(Ok(r)),
+                        Ok(None) => continue,
+                        Err(e) => return Some(Err(e)),
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod reader_tests {
+    use std::io::Write;
+
+    use super::*;
+
+    const MINUTE: &str = r#"{"ts":120.5,"kind":"minute","symbol":"BTC","minute_key":2,"open":1,"high":2,"low":1,"close":2,"src":1.5,"oi":null,"oi_delta":null,"oi_delta_usd":null,"taker_buy_usd":null,"taker_sell_usd":null,"taker_buy_share":0.5,"taker_buy_qty":null,"taker_sell_qty":null}"#;
+
+    #[test]
+    fn bad_lines_are_reported_with_their_number_and_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.jsonl");
+        let text = format!(
+            "{{\"ts\":1,\"kind\":\"meta\",\"format\":\"capture-v1\"}}\n{MINUTE}\nnot json\n{{\"ts\":2,\"kind\":\"liquidation\",\"symbol\":\"BTC\",\"side\":\"up\",\"price\":1,\"qty\":1,\"notional_usd\":1}}\n\n{MINUTE}\n"
+        );
+        std::fs::write(&path, text).unwrap();
+        let items: Vec<Result<ReplayRecord, CaptureError>> =
+            ReplayReader::open(&path).unwrap().collect();
+        assert_eq!(items.len(), 4);
+        assert!(items[0].is_ok() && items[3].is_ok());
+        let lines: Vec<u64> = items
+            .iter()
+            .filter_map(|r| match r {
+                Err(CaptureError::BadLine { line, .. }) => Some(*line),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(lines, vec![3, 4]);
+    }
+
+    #[test]
+    fn a_truncated_gzip_ends_with_an_error_naming_the_file_after_the_complete_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.jsonl.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        for _ in 0..200 {
+            writeln!(enc, "{MINUTE}").unwrap();
+        }
+        let full = enc.finish().unwrap();
+        std::fs::write(&path, &full[..full.len() - 30]).unwrap();
+        let items: Vec<Result<ReplayRecord, CaptureError>> =
+            ReplayReader::open(&path).unwrap().collect();
+        let ok = items.iter().filter(|r| r.is_ok()).count();
+        assert!(ok > 0 && ok < 200, "{ok}");
+        match items.last() {
+            Some(Err(e @ CaptureError::Io { .. })) => {
+                assert!(e.to_string().contains("r.jsonl.gz"), "{e}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
