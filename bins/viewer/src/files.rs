@@ -31,6 +31,7 @@ impl DataDir {
     pub fn open(dir: &Path) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir)
             .map_err(|e| anyhow::anyhow!("creating the data directory {}: {e}", dir.display()))?;
+        liq_store::atomic::remove_stale_temps(dir);
         Ok(DataDir {
             dir: dir.to_path_buf(),
             logs: LogSinks::new(dir),
@@ -98,11 +99,16 @@ impl DataDir {
                 self.failed("weights file", &e);
             }
         }
-        for (_, e) in engine.symbols() {
+        for (sym, e) in engine.symbols() {
             if let Some(z) = e.zones()
                 && let Err(err) = liq_store::zones::save_zones(&self.dir, z, now)
             {
                 self.failed("zone file", &err);
+            }
+            if let Some(st) = e.export_state(now)
+                && let Err(err) = liq_store::state::save_state(&self.dir, sym, &st)
+            {
+                self.failed("engine state", &err);
             }
         }
     }

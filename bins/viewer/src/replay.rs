@@ -46,6 +46,17 @@ pub fn build_engine(
         let z = liq_store::zones::load_zones(dir, &mut zones, now);
         tracing::info!(symbol = %spec.symbol, weights = ?loaded.report, zones = ?z, "state loaded");
         engine.add_symbol(&spec, loaded.calibrator, zones)?;
+        match liq_store::state::load_state(dir, &spec.symbol, now) {
+            Ok(Some(st)) => {
+                let minute = (now / 60.0).floor() as i64;
+                if let Some(e) = engine.symbol_mut(&spec.symbol) {
+                    let report = e.restore_state(&st, minute);
+                    tracing::info!(symbol = %spec.symbol, ?report, resume_after = st.heatmap.minute_key, "engine state");
+                }
+            }
+            Ok(None) => {}
+            Err(problem) => tracing::warn!(symbol = %spec.symbol, %problem, "engine state ignored"),
+        }
     }
     Ok(engine)
 }

@@ -96,6 +96,31 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), AtomicError> {
     Ok(())
 }
 
+/// Removes the temporary files a killed writer left in `dir` (`.<name>.tmp.<pid>` of a process
+/// that no longer writes: call at start-up, before any write). Returns how many were removed.
+pub fn remove_stale_temps(dir: &Path) -> usize {
+    let own = format!(".tmp.{}", std::process::id());
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.contains(".tmp.") && !name.ends_with(&own) {
+            match fs::remove_file(e.path()) {
+                Ok(()) => {
+                    removed += 1;
+                    tracing::info!(path = %e.path().display(), "removed a temporary file of an interrupted write");
+                }
+                Err(err) => {
+                    tracing::warn!(path = %e.path().display(), error = %err, "stale temporary file not removed")
+                }
+            }
+        }
+    }
+    removed
+}
+
 /// Writes `bytes` to `tmp`, flushes and syncs it, then renames it over `path`.
 fn write_tmp_and_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> Result<(), (Step, io::Error)> {
     let mut file = File::create(tmp).map_err(|e| (Step::Create, e))?;

@@ -10,5 +10,6 @@ pub mod jsonl;
 pub mod ob_ring;
 pub mod shared_fixtures;
 pub mod snapshots;
+pub mod state;
 pub mod weights;
 pub mod zones;

@@ -19,7 +19,7 @@ use crate::heatmap::replay::ReplayRecord;
 use crate::heatmap::snapshot::{V1Snapshot, V2Snapshot};
 use crate::zones::{ZoneManager, ZoneRecord};
 
-pub use symbol::SymbolEngine;
+pub use symbol::{SymbolEngine, SymbolState};
 
 /// Why a symbol could not be added.
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -155,7 +155,7 @@ impl EngineManager {
             }
             ReplayRecord::Minute(bar) => {
                 let e = self.symbols.get_mut(&bar.symbol)?;
-                Some(e.on_replay_minute(bar))
+                e.on_replay_minute(bar)
             }
         }
     }

@@ -4,6 +4,7 @@ use crate::calibrator::Calibrator;
 use crate::compat::ReferenceCompat;
 use crate::heatmap::replay::{MinuteBar, ReplayFeeder, ReplayLiquidation};
 use crate::heatmap::snapshot::{TopZoneRows, build_v1_from, build_v2_from};
+use crate::heatmap::state::{HeatmapState, RestoreReport};
 use crate::heatmap::zone_tracker::ZoneTracker;
 use crate::heatmap::{HeatmapConfig, HeatmapEngine, Level, PoolsRequest, zone_tracker_for};
 use crate::pipeline::{EventPrices, MinuteClose, SymbolPipeline};
@@ -22,6 +23,18 @@ pub struct SymbolEngine {
     pipeline: SymbolPipeline,
     tracker: Option<ZoneTracker>,
     feeder: ReplayFeeder,
+    last_minute: Option<i64>,
+    resume_after: Option<i64>,
+    skipped: u64,
+}
+
+/// One symbol's persistent engine state (`liq_engine_state_{SYM}.json`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SymbolState {
+    /// The heatmap's layers and counters.
+    pub heatmap: HeatmapState,
+    /// A replay's running absolute OI.
+    pub replay_oi: f64,
 }
 
 impl SymbolEngine {
@@ -44,7 +57,55 @@ impl SymbolEngine {
             pipeline: SymbolPipeline::new(heatmap, calibrator),
             tracker: zone_tracker_for(&spec.symbol, spec.step, compat),
             feeder: ReplayFeeder::with_oi_base(spec.replay_oi_base),
+            last_minute: None,
+            resume_after: None,
+            skipped: 0,
         })
+    }
+
+    /// The state to persist (`None` before the first minute close).
+    pub fn export_state(&self, now: f64) -> Option<SymbolState> {
+        let minute = self.last_minute?;
+        Some(SymbolState {
+            heatmap: self.pipeline.heatmap().export_state(minute, now),
+            replay_oi: self.feeder.oi(),
+        })
+    }
+
+    /// Restores a state at minute `now_minute` (decayed for the minutes between); a replay
+    /// then skips the lines up to the state's minute, already applied by the run that wrote it.
+    pub fn restore_state(&mut self, st: &SymbolState, now_minute: i64) -> RestoreReport {
+        let report = self
+            .pipeline
+            .heatmap_mut()
+            .restore_state(&st.heatmap, now_minute);
+        if let RestoreReport::Restored { .. } = report {
+            self.feeder = ReplayFeeder::with_oi_base(st.replay_oi);
+            self.last_minute = Some(st.heatmap.minute_key);
+            self.resume_after = Some(st.heatmap.minute_key);
+        }
+        report
+    }
+
+    /// Replay lines skipped because the restored state already holds them.
+    pub fn skipped(&self) -> u64 {
+        self.skipped
+    }
+
+    /// Whether a replay line at `minute_key` (a bar) or time `ts` (a liquidation) is already in
+    /// the restored state.
+    fn already_applied(&mut self, bar_minute: Option<i64>, ts: f64) -> bool {
+        let Some(k) = self.resume_after else {
+            return false;
+        };
+        let old = match bar_minute {
+            Some(m) => m <= k,
+            None => ts < (k as f64) * 60.0,
+        };
+        if old {
+            self.skipped += 1;
+        }
+        old
     }
 
     /// The heatmap engine.
@@ -63,6 +124,9 @@ impl SymbolEngine {
     }
 
     pub(super) fn on_replay_liquidation(&mut self, l: &ReplayLiquidation) {
+        if self.already_applied(None, l.ts) {
+            return;
+        }
         let prices = EventPrices {
             last: self.pipeline.last_close(),
             ..EventPrices::default()
@@ -77,9 +141,12 @@ impl SymbolEngine {
 
     /// The rollover of one symbol (heatmap.md 3.2): heatmap minute, V2 body, persisted
     /// weights, zone tracker, V1 body, calibrator. An error stops this symbol's minute only.
-    pub(super) fn on_replay_minute(&mut self, bar: &MinuteBar) -> MinuteProducts {
+    pub(super) fn on_replay_minute(&mut self, bar: &MinuteBar) -> Option<MinuteProducts> {
+        if self.already_applied(Some(bar.minute_key), bar.ts) {
+            return None;
+        }
         let close = SymbolPipeline::minute_close(&mut self.feeder, bar);
-        self.on_minute(&close)
+        Some(self.on_minute(&close))
     }
 
     /// [`SymbolEngine::on_replay_minute`] from an explicit minute close.
@@ -93,6 +160,7 @@ impl SymbolEngine {
             calibration: None,
             error: None,
         };
+        self.last_minute = Some(m.input.minute_key);
         if let Err(e) = self.pipeline.heatmap_minute(m) {
             tracing::warn!(symbol = %self.symbol, minute = m.input.minute_key, error = %e, "minute refused");
             out.error = Some(e.to_string());

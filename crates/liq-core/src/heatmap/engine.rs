@@ -419,6 +419,39 @@ impl HeatmapEngine {
         }
     }
 
+    /// The facade's counters (persisted with the state).
+    pub fn counters(&self) -> super::state::EngineCounters {
+        super::state::EngineCounters {
+            last_tape_learning_push: self.last_tape_learning_push,
+            total_force_orders: self.total_force_orders,
+            total_inferences: self.total_inferences,
+            config_buffer: self.config.buffer,
+        }
+    }
+
+    /// Restores the layers and counters of a state (see `HeatmapEngine::restore_state`).
+    pub(super) fn restore_parts(
+        &mut self,
+        st: &super::state::HeatmapState,
+        factor: f64,
+        minute: i64,
+    ) -> usize {
+        let kept = self.tape.restore_state(&st.tape, factor, minute)
+            + self.inference.restore_state(&st.inference, factor, minute);
+        self.config.buffer =
+            if st.counters.config_buffer.is_finite() && st.counters.config_buffer > 0.0 {
+                st.counters.config_buffer
+            } else {
+                self.inference.buffer()
+            };
+        self.last_tape_learning_push = st.counters.last_tape_learning_push;
+        self.total_force_orders = st.counters.total_force_orders;
+        self.total_inferences = st.counters.total_inferences;
+        self.current_minute = minute;
+        self.current_price = st.inference.current_price;
+        kept
+    }
+
     /// Replaces the leverage weights (normalized).
     pub fn update_leverage_weights(&mut self, weights: &[(u32, f64)]) {
         self.inference.update_leverage_weights(weights);

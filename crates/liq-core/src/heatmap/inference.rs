@@ -25,7 +25,7 @@ pub const MAX_WEIGHT: f64 = 0.90;
 pub const INFERENCE_RING: usize = 720;
 
 /// One projected-liquidation bucket.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct PositionBucket {
     /// USD size, decaying and reduced.
     pub size_usd: f64,
@@ -142,6 +142,65 @@ impl Inference {
             total_inferred_long_usd: 0.0,
             total_inferred_short_usd: 0.0,
         }
+    }
+
+    /// The persistent part of the inference (DECISIONS heatmap 5).
+    pub fn export_state(&self) -> super::state::InferenceState {
+        let side = |m: &BucketMap<PositionBucket>| m.iter().map(|(k, b)| (*k, b.clone())).collect();
+        super::state::InferenceState {
+            weights: self.weights.clone(),
+            buffer: self.buffer,
+            long: side(&self.projections.long),
+            short: side(&self.projections.short),
+            inferences_in_window: self.inferences_in_window as u64,
+            last_oi: self.last_oi,
+            current_price: self.current_price,
+            total_inferred_long_usd: self.total_inferred_long_usd,
+            total_inferred_short_usd: self.total_inferred_short_usd,
+        }
+    }
+
+    /// Restores an exported state, each bucket decayed by `factor` and dropped under $100.
+    /// Returns the buckets kept.
+    pub fn restore_state(
+        &mut self,
+        st: &super::state::InferenceState,
+        factor: f64,
+        minute: i64,
+    ) -> usize {
+        let side = |v: &[(i64, PositionBucket)]| -> BucketMap<PositionBucket> {
+            v.iter()
+                .filter_map(|(k, b)| {
+                    let size_usd = b.size_usd * factor;
+                    (size_usd >= MIN_BUCKET_USD).then(|| {
+                        (
+                            *k,
+                            PositionBucket {
+                                size_usd,
+                                ..b.clone()
+                            },
+                        )
+                    })
+                })
+                .collect()
+        };
+        self.projections = Sides {
+            long: side(&st.long),
+            short: side(&st.short),
+        };
+        if !st.weights.is_empty() {
+            self.update_leverage_weights(&st.weights);
+        }
+        if st.buffer.is_finite() && st.buffer >= 0.0 {
+            self.buffer = st.buffer;
+        }
+        self.inferences_in_window = usize::try_from(st.inferences_in_window).unwrap_or(usize::MAX);
+        self.last_oi = st.last_oi;
+        self.current_price = st.current_price;
+        self.current_minute = minute;
+        self.total_inferred_long_usd = st.total_inferred_long_usd;
+        self.total_inferred_short_usd = st.total_inferred_short_usd;
+        self.projections.long.len() + self.projections.short.len()
     }
 
     /// The buffer the projections use.

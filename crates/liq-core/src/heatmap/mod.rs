@@ -16,6 +16,7 @@ pub mod records;
 pub mod replay;
 pub mod sides;
 pub mod snapshot;
+pub mod state;
 pub mod tape;
 pub mod v1_math;
 pub mod zone_tracker;

@@ -92,6 +92,11 @@ impl ReplayFeeder {
         ReplayFeeder { oi: base }
     }
 
+    /// The running absolute OI.
+    pub fn oi(&self) -> f64 {
+        self.oi
+    }
+
     /// The engine input of a bar: OI from the base plus the deltas (unchanged when unknown);
     /// taker USD volumes, else the share times [`TAKER_K`], else equal volumes.
     pub fn minute_input(&mut self, bar: &MinuteBar) -> MinuteInput {

@@ -26,7 +26,7 @@ pub const OFFSET_TIERS: [u32; 8] = [5, 10, 20, 25, 50, 75, 100, 125];
 pub const OFFSET_BUFFER: f64 = 0.002;
 
 /// One tape bucket.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct LiqBucket {
     /// USD notional, decaying.
     pub notional: f64,
@@ -126,6 +126,81 @@ impl Tape {
             total_events: 0,
             current_minute: 0,
         }
+    }
+
+    /// The persistent part of the tape (DECISIONS heatmap 5).
+    pub fn export_state(&self) -> super::state::TapeState {
+        let side = |m: &BucketMap<LiqBucket>| m.iter().map(|(k, b)| (*k, b.clone())).collect();
+        super::state::TapeState {
+            long: side(&self.buckets.long),
+            short: side(&self.buckets.short),
+            events_in_window: self.events_in_window as u64,
+            offset_samples: self
+                .offset_samples
+                .iter()
+                .map(|(t, r)| (*t, r.iter().copied().collect()))
+                .collect(),
+            recent_tiers: self.recent_tiers.iter().copied().collect(),
+            total_long_notional: self.total_long_notional,
+            total_short_notional: self.total_short_notional,
+            total_events: self.total_events,
+        }
+    }
+
+    /// Restores an exported state, each bucket decayed by `factor` (the minutes that passed)
+    /// and dropped under $100. Returns the buckets kept.
+    pub fn restore_state(
+        &mut self,
+        st: &super::state::TapeState,
+        factor: f64,
+        minute: i64,
+    ) -> usize {
+        let side = |v: &[(i64, LiqBucket)]| -> BucketMap<LiqBucket> {
+            v.iter()
+                .filter_map(|(k, b)| {
+                    let notional = b.notional * factor;
+                    (notional >= MIN_BUCKET_USD).then(|| {
+                        (
+                            *k,
+                            LiqBucket {
+                                notional,
+                                ..b.clone()
+                            },
+                        )
+                    })
+                })
+                .collect()
+        };
+        self.buckets = Sides {
+            long: side(&st.long),
+            short: side(&st.short),
+        };
+        self.events_in_window = usize::try_from(st.events_in_window)
+            .unwrap_or(usize::MAX)
+            .min(EVENT_RING);
+        self.offset_samples = st
+            .offset_samples
+            .iter()
+            .map(|(t, r)| {
+                (
+                    *t,
+                    r.iter().copied().rev().take(OFFSET_RING).rev().collect(),
+                )
+            })
+            .collect();
+        self.recent_tiers = st
+            .recent_tiers
+            .iter()
+            .copied()
+            .rev()
+            .take(OFFSET_RING)
+            .rev()
+            .collect();
+        self.total_long_notional = st.total_long_notional;
+        self.total_short_notional = st.total_short_notional;
+        self.total_events = st.total_events;
+        self.current_minute = minute;
+        self.buckets.long.len() + self.buckets.short.len()
     }
 
     /// Adds one liquidation (6.1 `on_force_order`); `entry` feeds offset learning.
