@@ -5,6 +5,7 @@
 
 pub mod atomic;
 pub mod capture;
+pub mod capture_write;
 pub mod history;
 pub mod jsonl;
 pub mod ob_ring;
