@@ -5,7 +5,9 @@
 //! "not built yet" with exit code 2.
 
 mod files;
+mod raw;
 mod replay;
+mod session;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -87,7 +89,12 @@ fn main() -> ExitCode {
             snapshot_every: args.snapshot_every,
             speed,
         };
-        return match replay::run(&opts) {
+        let result = if raw::is_raw_capture(file) {
+            raw::run(&opts)
+        } else {
+            replay::run(&opts)
+        };
+        return match result {
             Ok(_) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("viewer: {e:#}");

@@ -2,18 +2,18 @@
 //! minute closes from the file's own time; the files are written at the end (and every
 //! `--snapshot-every` minutes); exit 0 at the end of the file.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
 
-use liq_core::calibrator::{CalibratorConfig, PersistedWeights};
+use liq_core::calibrator::CalibratorConfig;
 use liq_core::compat::ReferenceCompat;
-use liq_core::engine::{EngineManager, MinuteProducts, SymbolSpec};
+use liq_core::engine::{EngineManager, SymbolSpec};
 use liq_core::heatmap::replay::ReplayRecord;
 use liq_core::zones::ZoneManager;
 use liq_store::capture::{CaptureError, ReplayReader};
 
 use crate::files::DataDir;
+use crate::session::Session;
 
 /// Replay options.
 pub struct ReplayOptions<'a> {
@@ -119,13 +119,10 @@ pub fn run(opts: &ReplayOptions<'_>) -> anyhow::Result<u64> {
         }
     }
     let first_ts = pending.as_ref().map_or(0.0, ts_of);
-    let mut out = DataDir::open(opts.data_dir)?;
-    let mut engine = build_engine(opts.data_dir, opts.compat, first_ts)?;
-    let mut latest: HashMap<String, MinuteProducts> = HashMap::new();
-    let mut saves: HashMap<String, PersistedWeights> = HashMap::new();
-    let mut minutes = 0u64;
+    let out = DataDir::open(opts.data_dir)?;
+    let engine = build_engine(opts.data_dir, opts.compat, first_ts)?;
+    let mut session = Session::new(engine, out, opts.snapshot_every);
     let mut last_ts = first_ts;
-    let mut last_written_minute: Option<i64> = None;
     let bar = progress(opts.file);
     loop {
         let rec = match pending.take() {
@@ -154,53 +151,28 @@ pub fn run(opts: &ReplayOptions<'_>) -> anyhow::Result<u64> {
             }
         }
         last_ts = ts;
-        if let Some(p) = engine.apply_replay(&rec) {
-            minutes += 1;
-            if let Some(e) = &p.error {
-                tracing::warn!(symbol = %p.symbol, minute = p.minute_key, error = %e, "minute");
-            }
-            if let Some(save) = p.calibration.as_ref().and_then(|c| c.save.clone()) {
-                saves.insert(p.symbol.clone(), save);
-            }
-            let every = opts.snapshot_every.filter(|n| *n > 0).map(i64::from);
-            if let Some(n) = every
-                && last_written_minute.is_none_or(|m| p.minute_key - m >= n)
-            {
-                last_written_minute = Some(p.minute_key);
-                out.write_snapshots(&p);
-                let s: Vec<PersistedWeights> = saves.values().cloned().collect();
-                out.write_state(&engine, &s, ts);
-            }
-            latest.insert(p.symbol.clone(), p);
+        if let Some(p) = session.engine.apply_replay(&rec) {
+            session.on_products(p, ts);
             if let Some(b) = &bar
-                && minutes.is_multiple_of(64)
+                && session.minutes.is_multiple_of(64)
             {
                 b.set_position(reader.bytes_read());
-                b.set_message(format!("{minutes} minute closes"));
+                b.set_message(format!("{} minute closes", session.minutes));
             }
         }
-        out.write_records(engine.take_records(), ts);
+        session.drain(ts);
     }
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let mut symbols: Vec<&String> = latest.keys().collect();
-    symbols.sort();
-    for s in symbols {
-        if let Some(p) = latest.get(s) {
-            out.write_snapshots(p);
-        }
-    }
-    let mut s: Vec<PersistedWeights> = saves.into_values().collect();
-    s.sort_by(|a, b| a.symbol.cmp(&b.symbol));
-    out.write_state(&engine, &s, last_ts);
-    out.flush();
+    session.finish(last_ts);
+    let minutes = session.minutes;
     tracing::info!(
         minutes,
         bad_lines,
         seconds = started.elapsed().as_secs_f64(),
-        failures = out.failures,
-        dir = %out.path().display(),
+        failures = session.out.failures,
+        dir = %session.out.path().display(),
         "replay done"
     );
     match read_error {

@@ -7,13 +7,18 @@
 //! Pure and deterministic: no clock, no files. The viewer (live or replay) and the audit
 //! backtest drive it the same way.
 
+pub mod live;
 mod symbol;
+
+#[cfg(test)]
+mod tests;
 
 use indexmap::IndexMap;
 use thiserror::Error;
 
 use crate::calibrator::{CalibrationResult, Calibrator, CalibratorRecord};
 use crate::compat::ReferenceCompat;
+use crate::event::MarketEvent;
 use crate::heatmap::HeatmapRecord;
 use crate::heatmap::replay::ReplayRecord;
 use crate::heatmap::snapshot::{V1Snapshot, V2Snapshot};
@@ -99,6 +104,7 @@ pub struct Records {
 pub struct EngineManager {
     compat: ReferenceCompat,
     symbols: IndexMap<String, SymbolEngine>,
+    live_minute: Option<i64>,
 }
 
 impl EngineManager {
@@ -107,6 +113,7 @@ impl EngineManager {
         EngineManager {
             compat,
             symbols: IndexMap::new(),
+            live_minute: None,
         }
     }
 
@@ -158,6 +165,39 @@ impl EngineManager {
                 e.on_replay_minute(bar)
             }
         }
+    }
+
+    /// One normalized market event, routed to its symbol (events without a configured symbol
+    /// are ignored). Live minute closes come from [`EngineManager::advance_to`].
+    pub fn on_event(&mut self, ev: &MarketEvent) {
+        if let Some(e) = ev.symbol.as_deref().and_then(|s| self.symbols.get_mut(s)) {
+            e.on_event(ev);
+        }
+    }
+
+    /// Live time moves to `now`: when the minute changed, every minute boundary passed since
+    /// the last close is closed for every symbol, in registration order (each symbol isolated).
+    /// The first call only sets the clock.
+    pub fn advance_to(&mut self, now: f64) -> Vec<MinuteProducts> {
+        let minute = (now / 60.0).floor() as i64;
+        let mut out = Vec::new();
+        match self.live_minute {
+            None => self.live_minute = Some(minute),
+            Some(m) if minute > m => {
+                // A long silence closes at most a day of empty minutes.
+                for k in (m + 1).max(minute - 1440)..=minute {
+                    let t = if k == minute { now } else { (k * 60) as f64 };
+                    for e in self.symbols.values_mut() {
+                        if let Some(p) = e.close_live_minute(k, t) {
+                            out.push(p);
+                        }
+                    }
+                }
+                self.live_minute = Some(minute);
+            }
+            Some(_) => {}
+        }
+        out
     }
 
     /// Drains every symbol's log records, in registration order.

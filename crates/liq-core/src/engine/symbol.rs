@@ -2,12 +2,15 @@
 
 use crate::calibrator::Calibrator;
 use crate::compat::ReferenceCompat;
+use crate::event::{EventKind, MarketEvent, TakerSide};
 use crate::heatmap::replay::{MinuteBar, ReplayFeeder, ReplayLiquidation};
 use crate::heatmap::snapshot::{TopZoneRows, build_v1_from, build_v2_from};
 use crate::heatmap::state::{HeatmapState, RestoreReport};
 use crate::heatmap::zone_tracker::ZoneTracker;
 use crate::heatmap::{HeatmapConfig, HeatmapEngine, Level, PoolsRequest, zone_tracker_for};
 use crate::pipeline::{EventPrices, MinuteClose, SymbolPipeline};
+
+use super::live::{LiveMinute, MID_STALE_SECONDS};
 use crate::zones::ZoneManager;
 
 use super::{EngineError, MinuteProducts, Records, SymbolSpec};
@@ -26,6 +29,8 @@ pub struct SymbolEngine {
     last_minute: Option<i64>,
     resume_after: Option<i64>,
     skipped: u64,
+    live: LiveMinute,
+    reference_b12: bool,
 }
 
 /// One symbol's persistent engine state (`liq_engine_state_{SYM}.json`).
@@ -60,7 +65,76 @@ impl SymbolEngine {
             last_minute: None,
             resume_after: None,
             skipped: 0,
+            live: LiveMinute::default(),
+            reference_b12: compat.heatmap_b12,
         })
+    }
+
+    /// The live minute (price bars, taker flow, open interest).
+    pub fn live(&self) -> &LiveMinute {
+        &self.live
+    }
+
+    /// One normalized market event of this symbol (live mode and raw captures): liquidations
+    /// to the heatmap and the calibrator at once (with the event-time mark, the fresh mid and
+    /// the last close), trades to the taker flow and base volumes, mark prices and book mids to
+    /// the price bars, open interest to its tracker.
+    pub fn on_event(&mut self, ev: &MarketEvent) {
+        let ts = ev.exchange_ts.unwrap_or(ev.receive_ts);
+        match &ev.kind {
+            EventKind::Liquidation(l) => {
+                let prices = EventPrices {
+                    mark: self.live.mark.close,
+                    mid: if ts - self.live.mid.last_ts <= MID_STALE_SECONDS {
+                        self.live.mid.close
+                    } else {
+                        0.0
+                    },
+                    last: self.pipeline.last_close(),
+                };
+                if let Err(e) =
+                    self.pipeline
+                        .on_liquidation(ts, l.side, l.price, l.qty, l.notional_usd, prices)
+                {
+                    tracing::warn!(symbol = %self.symbol, error = %e, "liquidation refused");
+                }
+            }
+            EventKind::Trade(t) => {
+                if let Some(qty) = t.qty.filter(|q| *q > 0.0 && q.is_finite()) {
+                    let minute = (ts / 60.0).floor() as i64;
+                    let sell = t.taker_side == TakerSide::Sell;
+                    self.live.aggression.on_trade(minute, t.price, qty, sell);
+                    if sell {
+                        self.live.sell_base += qty;
+                    } else {
+                        self.live.buy_base += qty;
+                    }
+                }
+            }
+            EventKind::MarkPrice(m) => {
+                if let Some(p) = m.mark_price {
+                    self.live.mark.tick(p, ts);
+                }
+            }
+            EventKind::OpenInterest(oi) => {
+                if let Some(base) = oi.oi_base {
+                    self.live.oi.on_oi(ev.exchange, base);
+                }
+            }
+            EventKind::DepthSnapshot(_) | EventKind::DepthDiff(_) | EventKind::TraderRatio(_) => {}
+        }
+    }
+
+    /// A book mid of this symbol (from its reconstructed books).
+    pub fn on_mid(&mut self, mid: f64, ts: f64) {
+        self.live.mid.tick(mid, ts);
+    }
+
+    /// The live minute close at `now` of the minute `minute_key` starts; `None` when the
+    /// symbol has no price yet (nothing runs for it, the bars still reset).
+    pub fn close_live_minute(&mut self, minute_key: i64, now: f64) -> Option<MinuteProducts> {
+        let close = self.live.close(minute_key, now, self.reference_b12)?;
+        Some(self.on_minute(&close))
     }
 
     /// The state to persist (`None` before the first minute close).
