@@ -66,7 +66,7 @@ pub enum WeightsFileError {
 }
 
 impl WeightsFile {
-    /// Parses the bytes of a file (JSON only; see [`WeightsFile::check`] for content).
+    /// Parses the bytes of a file (JSON only; see [`WeightsFile::check_ladder`] and the other checks for content).
     pub fn parse(bytes: &[u8]) -> Result<Self, WeightsFileError> {
         serde_json::from_slice(bytes).map_err(|e| WeightsFileError::Parse(e.to_string()))
     }

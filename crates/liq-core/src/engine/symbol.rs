@@ -223,7 +223,8 @@ impl SymbolEngine {
         Some(self.on_minute(&close))
     }
 
-    /// [`SymbolEngine::on_replay_minute`] from an explicit minute close.
+    /// The rollover of one symbol from an explicit minute close (heatmap.md 3.2): heatmap
+    /// minute, V2 body, persisted weights, zone tracker, V1 body, calibrator.
     pub fn on_minute(&mut self, m: &MinuteClose) -> MinuteProducts {
         let mut out = MinuteProducts {
             symbol: self.symbol.clone(),

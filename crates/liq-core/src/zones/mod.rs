@@ -1,5 +1,5 @@
 //! The persistent-zone manager, V3 (zones_orderbook.md part A): one per symbol, fed by the
-//! heatmap engine through [`ZoneSink`]; zones are created, reinforced, decayed, merged, swept and
+//! heatmap engine through [`crate::heatmap::zones::ZoneSink`]; zones are created, reinforced, decayed, merged, swept and
 //! expired, queried by the API, persisted as `liq_active_zones_{SYM}.json` and logged to
 //! `liq_zones_{SYM}.jsonl`. Pure: time enters as `now`.
 //!
