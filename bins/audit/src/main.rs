@@ -4,7 +4,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use audit::{EXIT_OK, EXIT_USAGE, normalize};
+use audit::{EXIT_OK, EXIT_USAGE, books, normalize};
 use clap::{Parser, Subcommand};
 use liq_core::event::{Exchange, Market};
 use liq_core::normalize::StreamKind;
@@ -122,12 +122,35 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Books { .. }
-        | Command::Logs { .. }
-        | Command::Backtest { .. }
-        | Command::Chart { .. } => {
+        Command::Books { file, json } => run_books(&file, json),
+        Command::Logs { .. } | Command::Backtest { .. } | Command::Chart { .. } => {
             eprintln!("audit: this command is not built yet (see the open issues)");
             ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn run_books(file: &std::path::Path, json: bool) -> ExitCode {
+    let (reports, summary) = match books::run(file) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("audit books: {e}");
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let written = if json {
+        books::write_json(&reports, &mut out)
+    } else {
+        books::write_table(&reports, &summary, &mut out)
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            eprintln!("audit books: cannot write output: {e}");
+            ExitCode::from(audit::EXIT_FAILURE)
         }
     }
 }

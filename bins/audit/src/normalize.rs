@@ -13,7 +13,7 @@ use std::sync::Arc;
 use liq_core::event::{Exchange, Market};
 use liq_core::normalize::{Batch, Frame, NormalizeError, Normalizer, StreamKind};
 use liq_core::symbols::SymbolRegistry;
-use liq_store::capture::{self, CaptureError, LineReader};
+use liq_store::capture::{self, CaptureError, CaptureLine, LineReader};
 
 /// Options of the command.
 #[derive(Clone, Debug, Default)]
@@ -139,6 +139,19 @@ fn capture_line(
             .or_default() += 1;
         return Ok(());
     }
+    let frame = match raw_frame(&rec, line_no) {
+        Ok(f) => f,
+        Err(msg) => {
+            bad_line(summary, msg);
+            return Ok(());
+        }
+    };
+    norm.normalize(&frame, batch);
+    Ok(())
+}
+
+/// The frame of a capture `raw` line, or why the line cannot be one.
+pub(crate) fn raw_frame<'a>(rec: &'a CaptureLine<'a>, line_no: u64) -> Result<Frame<'a>, String> {
     let exchange = rec.exchange.as_deref().map(Exchange::from_str);
     let market = rec
         .market
@@ -146,27 +159,23 @@ fn capture_line(
         .map(Market::from_str)
         .unwrap_or(Ok(Market::Perp));
     let (Some(Ok(exchange)), Ok(market), Some(msg)) = (exchange, market, rec.msg) else {
-        bad_line(
-            summary,
-            format!("line {line_no}: raw line without a known exchange, market or msg"),
-        );
-        return Ok(());
+        return Err(format!(
+            "line {line_no}: raw line without a known exchange, market or msg"
+        ));
     };
     let stream = rec
         .stream
         .as_deref()
         .and_then(|s| StreamKind::from_str(s).ok());
     let instrument = rec.symbol.as_deref().filter(|s| *s != "*");
-    let frame = Frame {
+    Ok(Frame {
         exchange,
         market,
         stream,
         instrument,
         payload: msg.get(),
         receive_ts: rec.ts,
-    };
-    norm.normalize(&frame, batch);
-    Ok(())
+    })
 }
 
 fn bad_line(summary: &mut Summary, msg: String) {

@@ -10,6 +10,7 @@ pub mod combine;
 pub mod config;
 pub mod engine;
 pub mod history;
+pub mod history_buffer;
 pub mod inference;
 pub mod pools;
 pub mod records;

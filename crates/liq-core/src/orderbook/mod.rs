@@ -9,6 +9,8 @@ pub mod bybit;
 pub mod encode;
 pub mod frame;
 pub mod okx;
+pub mod recon;
+pub mod record;
 pub mod resample;
 pub mod ring;
 pub mod stats;
