@@ -40,7 +40,7 @@ pub fn run(opts: &ReplayOptions<'_>) -> anyhow::Result<u64> {
     let mut reader = LineReader::open(opts.file)
         .map_err(|e| anyhow::anyhow!("reading {}: {e}", opts.file.display()))?;
     let registry = Arc::new(SymbolRegistry::default_registry());
-    let mut norm = Normalizer::new(registry);
+    let mut norm = Normalizer::new(Arc::clone(&registry));
     let mut batch = Batch::default();
     let mut session: Option<Session> = None;
     let (mut bad_lines, mut messages, mut last_ts) = (0u64, 0u64, 0.0f64);
@@ -84,7 +84,8 @@ pub fn run(opts: &ReplayOptions<'_>) -> anyhow::Result<u64> {
         let ts = rec.ts;
         if session.is_none() {
             let out = DataDir::open(opts.data_dir)?;
-            let engine = build_engine(opts.data_dir, opts.compat, ts)?;
+            let mut engine = build_engine(opts.data_dir, opts.compat, ts)?;
+            engine.set_registry(Arc::clone(&registry));
             session = Some(Session::new(engine, out, opts.snapshot_every));
         }
         let Some(s) = session.as_mut() else {

@@ -6,6 +6,11 @@ use std::collections::HashMap;
 
 use liq_core::calibrator::PersistedWeights;
 use liq_core::engine::{EngineManager, MinuteProducts};
+use liq_core::heatmap::history::HistoryFrame;
+use liq_core::heatmap::snapshot::GridBody;
+use liq_core::orderbook::frame::Frame;
+use liq_store::history::{HistoryFile, HistoryKind};
+use liq_store::ob_ring::ObRingFile;
 
 use crate::files::DataDir;
 
@@ -21,7 +26,12 @@ pub struct Session {
     pub minutes: u64,
     snapshot_every: Option<i64>,
     last_written_minute: Option<i64>,
+    history: HashMap<(String, bool), Option<HistoryFile>>,
+    frames: HashMap<String, Option<ObRingFile>>,
 }
+
+/// Frames kept in a symbol's order-book file.
+const FRAME_CAPACITY: usize = 1440;
 
 impl Session {
     /// A session; `snapshot_every` (minutes) also writes snapshots and state during the run.
@@ -34,6 +44,60 @@ impl Session {
             minutes: 0,
             snapshot_every: snapshot_every.filter(|n| *n > 0).map(i64::from),
             last_written_minute: None,
+            history: HashMap::new(),
+            frames: HashMap::new(),
+        }
+    }
+
+    /// Appends one minute's V1 or V2 intensities to its history file (opened on first use; a
+    /// file that cannot be opened is reported once and skipped).
+    fn append_history(&mut self, symbol: &str, v1: bool, ts: f64, g: &GridBody) {
+        let dir = self.out.path().to_path_buf();
+        let file = self
+            .history
+            .entry((symbol.to_string(), v1))
+            .or_insert_with(|| {
+                let kind = if v1 { HistoryKind::V1 } else { HistoryKind::V2 };
+                let path = dir.join(liq_store::history::file_name(kind, symbol));
+                HistoryFile::open(&path)
+                    .map(|(f, _)| f)
+                    .map_err(|e| tracing::warn!(error = %e, "history file not opened"))
+                    .ok()
+            });
+        if let Some(f) = file.as_mut() {
+            let frame = HistoryFrame::from_intensities(
+                ts,
+                g.src,
+                g.step,
+                g.price_min,
+                g.price_max,
+                &g.long_intensity,
+                &g.short_intensity,
+            );
+            if let Err(e) = f.append(&frame) {
+                self.out.failures += 1;
+                tracing::warn!(error = %e, "history append failed");
+            }
+        }
+    }
+
+    /// Appends order-book frames to their symbols' files.
+    pub fn append_frames(&mut self, frames: Vec<(String, Frame)>) {
+        let dir = self.out.path().to_path_buf();
+        for (symbol, frame) in frames {
+            let file = self.frames.entry(symbol.clone()).or_insert_with(|| {
+                let path = dir.join(liq_store::ob_ring::file_name(&symbol));
+                ObRingFile::open(&path, FRAME_CAPACITY)
+                    .map(|(f, _)| f)
+                    .map_err(|e| tracing::warn!(error = %e, "order-book file not opened"))
+                    .ok()
+            });
+            if let Some(f) = file.as_mut()
+                && let Err(e) = f.append(&frame)
+            {
+                self.out.failures += 1;
+                tracing::warn!(error = %e, "order-book frame append failed");
+            }
         }
     }
 
@@ -46,6 +110,12 @@ impl Session {
     /// One symbol's minute close.
     pub fn on_products(&mut self, p: MinuteProducts, ts: f64) {
         self.minutes += 1;
+        if let Some(v2) = &p.v2 {
+            self.append_history(&p.symbol, false, p.ts, &v2.grid);
+        }
+        if let Some(v1) = &p.v1 {
+            self.append_history(&p.symbol, true, p.ts, &v1.grid);
+        }
         if let Some(e) = &p.error {
             tracing::warn!(symbol = %p.symbol, minute = p.minute_key, error = %e, "minute");
         }
@@ -69,10 +139,16 @@ impl Session {
     pub fn drain(&mut self, ts: f64) {
         let recs = self.engine.take_records();
         self.out.write_records(recs, ts);
+        let frames = self.engine.take_frames();
+        if !frames.is_empty() {
+            self.append_frames(frames);
+        }
     }
 
     /// Writes the latest snapshots and the state, flushes the logs.
     pub fn finish(&mut self, ts: f64) {
+        let frames = self.engine.flush_frames();
+        self.append_frames(frames);
         let mut symbols: Vec<String> = self.latest.keys().cloned().collect();
         symbols.sort();
         for s in symbols {

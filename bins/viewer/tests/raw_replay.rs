@@ -1,17 +1,21 @@
 //! `viewer --replay` of a raw capture: exchange messages (Bybit tickers and trades, OKX and
 //! Binance trades and open interest of 2024-01-30, merged in time order) go through the
 //! normalizer into the engine, and minutes close from the recording's own time: BTC runs on its
-//! mark price and writes its snapshots and logs; symbols without data write nothing.
+//! mark price (its Bybit book resyncs after each recorded snapshot: the recorder sampled the
+//! diffs) and writes its snapshots, logs, order-book frames and history files; symbols without
+//! data write nothing.
 
 use std::process::Command;
 
-const FILES: [&str; 6] = [
+const FILES: [&str; 8] = [
     "bybit_perp_btcusdt_ticker.jsonl",
     "bybit_perp_btcusdt_trades.jsonl",
     "okx_perp_btc-usdt-swap_open_interest.jsonl",
     "okx_perp_btc-usdt-swap_trades.jsonl",
     "binance_perp_btcusdt_trades.jsonl",
     "binance_perp_btcusdt_open_interest.jsonl",
+    "bybit_perp_btcusdt_depth.jsonl",
+    "binance_perp_btcusdt_depth.jsonl",
 ];
 
 #[test]
@@ -54,7 +58,7 @@ fn a_raw_capture_runs_the_live_code_path() {
         .unwrap();
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{log}");
-    assert!(log.contains("messages=1528"), "{log}");
+    assert!(log.contains("messages=2176"), "{log}");
     let v2: serde_json::Value =
         serde_json::from_slice(&std::fs::read(data.join("liq_api_snapshot_v2_BTC.json")).unwrap())
             .unwrap();

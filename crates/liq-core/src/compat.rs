@@ -86,6 +86,9 @@ pub struct ReferenceCompat {
     /// Zones Z13: merges are silent and keep the kept zone's reinforcement time (fixed: a
     /// `zone_merged` record, the later time).
     pub zones_z13: bool,
+    /// Order book O1: the frames sum Binance's book only (fixed: every configured exchange,
+    /// DECISIONS zones 2).
+    pub orderbook_o1: bool,
 }
 
 impl ReferenceCompat {
@@ -121,6 +124,7 @@ impl ReferenceCompat {
             zones_z8: true,
             zones_z10: true,
             zones_z13: true,
+            orderbook_o1: true,
         }
     }
 }

@@ -7,6 +7,7 @@
 //! Pure and deterministic: no clock, no files. The viewer (live or replay) and the audit
 //! backtest drive it the same way.
 
+pub mod books;
 pub mod live;
 mod symbol;
 
@@ -22,7 +23,10 @@ use crate::event::MarketEvent;
 use crate::heatmap::HeatmapRecord;
 use crate::heatmap::replay::ReplayRecord;
 use crate::heatmap::snapshot::{V1Snapshot, V2Snapshot};
+use crate::orderbook::frame::Frame;
+use crate::symbols::{Contract, SymbolRegistry};
 use crate::zones::{ZoneManager, ZoneRecord};
+use std::sync::Arc;
 
 pub use symbol::{SymbolEngine, SymbolState};
 
@@ -105,6 +109,7 @@ pub struct EngineManager {
     compat: ReferenceCompat,
     symbols: IndexMap<String, SymbolEngine>,
     live_minute: Option<i64>,
+    registry: Option<Arc<SymbolRegistry>>,
 }
 
 impl EngineManager {
@@ -114,6 +119,7 @@ impl EngineManager {
             compat,
             symbols: IndexMap::new(),
             live_minute: None,
+            registry: None,
         }
     }
 
@@ -170,9 +176,36 @@ impl EngineManager {
     /// One normalized market event, routed to its symbol (events without a configured symbol
     /// are ignored). Live minute closes come from [`EngineManager::advance_to`].
     pub fn on_event(&mut self, ev: &MarketEvent) {
+        let contract = self
+            .registry
+            .as_ref()
+            .and_then(|r| r.instrument(ev.exchange, ev.market, &ev.instrument))
+            .map_or(Contract::BASE, |i| i.contract);
         if let Some(e) = ev.symbol.as_deref().and_then(|s| self.symbols.get_mut(s)) {
-            e.on_event(ev);
+            e.on_event_with(ev, contract);
         }
+    }
+
+    /// The symbol registry whose contract sizes convert book sizes to base units.
+    pub fn set_registry(&mut self, registry: Arc<SymbolRegistry>) {
+        self.registry = Some(registry);
+    }
+
+    /// Every symbol's order-book frames emitted since the last call.
+    pub fn take_frames(&mut self) -> Vec<(String, Frame)> {
+        let mut out = Vec::new();
+        for (s, e) in self.symbols.iter_mut() {
+            out.extend(e.take_frames().into_iter().map(|f| (s.clone(), f)));
+        }
+        out
+    }
+
+    /// Every symbol's frame still open (the end of a replay).
+    pub fn flush_frames(&mut self) -> Vec<(String, Frame)> {
+        self.symbols
+            .iter_mut()
+            .filter_map(|(s, e)| e.flush_frame().map(|f| (s.clone(), f)))
+            .collect()
     }
 
     /// Live time moves to `now`: when the minute changed, every minute boundary passed since

@@ -10,7 +10,11 @@ use crate::heatmap::zone_tracker::ZoneTracker;
 use crate::heatmap::{HeatmapConfig, HeatmapEngine, Level, PoolsRequest, zone_tracker_for};
 use crate::pipeline::{EventPrices, MinuteClose, SymbolPipeline};
 
+use super::books::Books;
 use super::live::{LiveMinute, MID_STALE_SECONDS};
+use crate::event::Exchange;
+use crate::orderbook::frame::{ExchangeSet, Frame};
+use crate::symbols::Contract;
 use crate::zones::ZoneManager;
 
 use super::{EngineError, MinuteProducts, Records, SymbolSpec};
@@ -31,6 +35,7 @@ pub struct SymbolEngine {
     skipped: u64,
     live: LiveMinute,
     reference_b12: bool,
+    books: Books,
 }
 
 /// One symbol's persistent engine state (`liq_engine_state_{SYM}.json`).
@@ -67,6 +72,15 @@ impl SymbolEngine {
             skipped: 0,
             live: LiveMinute::default(),
             reference_b12: compat.heatmap_b12,
+            // The reference preset frames Binance only (DECISIONS zones 2).
+            books: Books::new(
+                spec.step,
+                if compat.orderbook_o1 {
+                    ExchangeSet::single(Exchange::Binance)
+                } else {
+                    ExchangeSet::ALL
+                },
+            ),
         })
     }
 
@@ -80,6 +94,12 @@ impl SymbolEngine {
     /// the last close), trades to the taker flow and base volumes, mark prices and book mids to
     /// the price bars, open interest to its tracker.
     pub fn on_event(&mut self, ev: &MarketEvent) {
+        self.on_event_with(ev, Contract::BASE);
+    }
+
+    /// [`SymbolEngine::on_event`] with the instrument's size conversion (depth sizes in
+    /// contracts become base units).
+    pub fn on_event_with(&mut self, ev: &MarketEvent, contract: Contract) {
         let ts = ev.exchange_ts.unwrap_or(ev.receive_ts);
         match &ev.kind {
             EventKind::Liquidation(l) => {
@@ -121,19 +141,37 @@ impl SymbolEngine {
                     self.live.oi.on_oi(ev.exchange, base);
                 }
             }
-            EventKind::DepthSnapshot(_) | EventKind::DepthDiff(_) | EventKind::TraderRatio(_) => {}
+            EventKind::DepthSnapshot(_) | EventKind::DepthDiff(_) => {
+                if let Some(u) = self.books.on_event(ev, contract)
+                    && let Some(mid) = u.mid
+                {
+                    self.live.mid.tick(mid, ev.receive_ts);
+                }
+            }
+            EventKind::TraderRatio(_) => {}
         }
     }
 
-    /// A book mid of this symbol (from its reconstructed books).
-    pub fn on_mid(&mut self, mid: f64, ts: f64) {
-        self.live.mid.tick(mid, ts);
+    /// The order-book frames emitted since the last call.
+    pub fn take_frames(&mut self) -> Vec<Frame> {
+        self.books.take_frames()
+    }
+
+    /// The frame still open (at the end of a replay).
+    pub fn flush_frame(&mut self) -> Option<Frame> {
+        self.books.flush()
+    }
+
+    /// Books waiting for a snapshot, `(exchange, instrument)` (live feeds fetch Binance's).
+    pub fn books_needing_snapshot(&self) -> Vec<(Exchange, std::sync::Arc<str>)> {
+        self.books.needing_snapshot()
     }
 
     /// The live minute close at `now` of the minute `minute_key` starts; `None` when the
     /// symbol has no price yet (nothing runs for it, the bars still reset).
     pub fn close_live_minute(&mut self, minute_key: i64, now: f64) -> Option<MinuteProducts> {
-        let close = self.live.close(minute_key, now, self.reference_b12)?;
+        let mut close = self.live.close(minute_key, now, self.reference_b12)?;
+        close.depth_band = Some(self.books.depth_band(close.input.src).unwrap_or_default());
         Some(self.on_minute(&close))
     }
 
