@@ -8,7 +8,7 @@
 //! torn tail or an overlong file are normalized); when appends take it past 1440 records it is
 //! rewritten the same way. A record with a bad length or CRC ends the readable part.
 
-use std::fs::{self, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -143,6 +143,8 @@ pub struct HistoryFile {
     records: usize,
     len: u64,
     last_minute: Option<i64>,
+    /// The append handle, opened at the first append and dropped by a rewrite.
+    handle: Option<File>,
 }
 
 impl HistoryFile {
@@ -183,6 +185,7 @@ impl HistoryFile {
             records: load.frames.len(),
             len,
             last_minute: load.frames.last().map(HistoryFrame::minute),
+            handle: None,
         };
         Ok((file, load))
     }
@@ -238,19 +241,31 @@ impl HistoryFile {
     }
 
     /// Writes `bytes` at the end of the file (created if missing).
-    fn append_bytes(&self, bytes: &[u8]) -> io::Result<()> {
-        let mut f = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)?;
-        f.write_all(bytes)?;
-        f.flush()
+    fn append_bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.handle.is_none() {
+            self.handle = Some(
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&self.path)?,
+            );
+        }
+        let result = match self.handle.as_mut() {
+            Some(f) => f.write_all(bytes).and_then(|()| f.flush()),
+            None => Ok(()),
+        };
+        if result.is_err() {
+            self.handle = None;
+        }
+        result
     }
 
     /// Rewrites the file atomically with its newest 720 valid records.
     pub fn rewrite(&mut self) -> Result<(), HistoryFileError> {
         let load = load_bytes(&read_file(&self.path)?);
         let bytes = encode_file(&load.frames)?;
+        // The rename replaces the file: appends must go to the new one.
+        self.handle = None;
         write_atomic(&self.path, &bytes)?;
         self.records = load.frames.len();
         self.len = bytes.len() as u64;
