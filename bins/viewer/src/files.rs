@@ -52,10 +52,21 @@ impl DataDir {
     /// Appends every drained record to its log file.
     pub fn write_records(&mut self, batches: Vec<(String, Records)>, now: f64) {
         for (sym, r) in batches {
+            if r.heatmap.is_empty() && r.calibrator.is_empty() && r.zones.is_empty() {
+                continue;
+            }
+            let names = [
+                LogFile::Tape,
+                LogFile::Sweeps,
+                LogFile::Debug,
+                LogFile::Inference,
+                LogFile::Cycles,
+            ]
+            .map(|f| format!("liq_{}_{sym}.jsonl", family(f)));
             for rec in &r.heatmap {
-                let name = format!("liq_{}_{sym}.jsonl", family(rec.file()));
-                if let Err(e) = self.logs.write(&name, rec, now) {
-                    self.failed(&name, &e);
+                let name = &names[rec.file() as usize];
+                if let Err(e) = self.logs.write(name, rec, now) {
+                    self.failed(name, &e);
                 }
             }
             let name = format!("liq_calibrator_{sym}.jsonl");

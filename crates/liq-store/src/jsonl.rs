@@ -205,14 +205,13 @@ impl LogSinks {
         record: &T,
         now: f64,
     ) -> Result<(), SinkError> {
-        if !self.sinks.contains_key(name) {
-            let sink = JsonlSink::open(&self.dir.join(name), now)?;
-            self.sinks.insert(name.to_string(), sink);
+        if let Some(s) = self.sinks.get_mut(name) {
+            return s.write(record, now);
         }
-        match self.sinks.get_mut(name) {
-            Some(s) => s.write(record, now),
-            None => Ok(()),
-        }
+        let mut sink = JsonlSink::open(&self.dir.join(name), now)?;
+        let result = sink.write(record, now);
+        self.sinks.insert(name.to_string(), sink);
+        result
     }
 
     /// Flushes every open file; the first failure is returned after trying all.
