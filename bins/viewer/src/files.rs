@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use liq_core::engine::{EngineManager, MinuteProducts, Records};
 use liq_core::heatmap::records::LogFile;
 use liq_store::jsonl::LogSinks;
+use liq_store::plot::{PLOT_FEED, PlotLine};
 
 /// The data directory's writers.
 pub struct DataDir {
@@ -81,6 +82,36 @@ impl DataDir {
                     self.failed(&name, &e);
                 }
             }
+        }
+    }
+
+    /// Appends the minute's `plot_feed.jsonl` line (feeds_and_service.md 4.5): the finished
+    /// minute's bar (2 decimals for BTC, 4 otherwise) and the V1 top zones.
+    pub fn write_plot_feed(&mut self, p: &MinuteProducts) {
+        let nd = if p.symbol == "BTC" { 2 } else { 4 };
+        let r = |x: f64| liq_core::grid::py_round(x, nd);
+        let (o, h, l, c) = p.bar;
+        let zones = |side: &[liq_core::heatmap::snapshot::TopZone]| -> Vec<(f64, f64, i64)> {
+            side.iter()
+                .map(|z| (z.price, z.strength, z.age_min))
+                .collect()
+        };
+        let (long, short) = p.v1.as_ref().map_or((Vec::new(), Vec::new()), |v| {
+            (zones(&v.top_long_zones), zones(&v.top_short_zones))
+        });
+        let line = PlotLine {
+            symbol: &p.symbol,
+            ts: p.ts,
+            minute: p.minute_key,
+            o: o.map(r),
+            h: r(h),
+            l: r(l),
+            c: c.map(r),
+            long_zones: long,
+            short_zones: short,
+        };
+        if let Err(e) = self.logs.write(PLOT_FEED, &line, p.ts) {
+            self.failed(PLOT_FEED, &e);
         }
     }
 

@@ -110,6 +110,7 @@ impl Session {
     /// One symbol's minute close.
     pub fn on_products(&mut self, p: MinuteProducts, ts: f64) {
         self.minutes += 1;
+        self.out.write_plot_feed(&p);
         if let Some(v2) = &p.v2 {
             self.append_history(&p.symbol, false, p.ts, &v2.grid);
         }

@@ -1,6 +1,7 @@
 //! `viewer --replay` end to end: the 47-minute session with the reference preset, starting
 //! from the session's weights files (W0), writes BTC V1 and V2 snapshot files that match the
-//! real ones of 2026-02-28 (the tolerances of the heatmap golden: the unknown absolute OI);
+//! real ones of 2026-02-28 (the tolerances of the heatmap golden: the unknown absolute OI) and a
+//! `plot_feed.jsonl` equal line for line to the session's;
 //! and a second replay of the same file writes byte-identical files (determinism).
 
 use std::path::{Path, PathBuf};
@@ -136,6 +137,36 @@ fn replay_writes_the_real_btc_snapshots_and_is_deterministic() {
                 "{k}"
             );
             assert_eq!(x["age_min"], y["age_min"], "{k}");
+        }
+    }
+
+    // plot_feed.jsonl: every line of the real session's feed, value for value (bars of the
+    // finished minute, the tracker's top zones with their ages).
+    let lines = |p: &Path| -> Vec<Value> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let (ours, theirs) = (
+        lines(&a.join("plot_feed.jsonl")),
+        lines(&fixtures.join("logs/2026-02-28/plot_feed.jsonl")),
+    );
+    assert_eq!(ours.len(), theirs.len());
+    for (o, t) in ours.iter().zip(&theirs) {
+        for k in [
+            "symbol",
+            "minute",
+            "ts",
+            "o",
+            "h",
+            "l",
+            "c",
+            "long_zones",
+            "short_zones",
+        ] {
+            assert_eq!(o[k], t[k], "plot_feed {k}: {o} vs {t}");
         }
     }
 

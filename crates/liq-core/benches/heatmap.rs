@@ -87,6 +87,7 @@ fn golden_state(
     // ReplayFeeder has no getter for its running OI: a bar without OI data returns it unchanged.
     let oi = feeder
         .minute_input(&MinuteBar {
+            open: None,
             symbol: sym.to_owned(),
             minute_key: key,
             ts: 0.0,

@@ -24,7 +24,7 @@
 //! engine.add_symbol(spec, calibrator, zones).unwrap();
 //!
 //! let bar = MinuteBar {
-//!     symbol: "BTC".into(), minute_key: 29_537_375, ts: 1_772_242_500.05,
+//!     symbol: "BTC".into(), minute_key: 29_537_375, ts: 1_772_242_500.05, open: None,
 //!     high: 65_745.85, low: 65_732.75, close: 65_740.0, src: 65_742.525,
 //!     oi: None, oi_delta: Some(-1.08), taker_buy_usd: None, taker_sell_usd: None,
 //!     taker_buy_share: Some(0.719), taker_buy_qty: None, taker_sell_qty: None,

@@ -46,6 +46,8 @@ pub struct MinuteClose {
     pub input: MinuteInput,
     /// Rollover instant, Unix seconds (within minute M).
     pub ts: f64,
+    /// Open of the finished minute, when known.
+    pub open: Option<f64>,
     /// Close of the finished minute, when known.
     pub close: Option<f64>,
     /// Taker buy volume, base units.
@@ -220,6 +222,7 @@ impl SymbolPipeline {
         MinuteClose {
             input,
             ts,
+            open: bar.open,
             close: Some(bar.close),
             buy_qty: bar.taker_buy_qty,
             sell_qty: bar.taker_sell_qty,

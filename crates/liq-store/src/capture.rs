@@ -168,6 +168,7 @@ struct ReplayLine<'a> {
     #[serde(borrow)]
     symbol: Option<Cow<'a, str>>,
     minute_key: Option<i64>,
+    open: Option<f64>,
     high: Option<f64>,
     low: Option<f64>,
     close: Option<f64>,
@@ -205,6 +206,7 @@ pub fn parse_replay_line(line: &str, line_no: u64) -> Result<Option<ReplayRecord
             symbol: symbol()?,
             minute_key: l.minute_key.ok_or_else(|| bad("missing minute_key"))?,
             ts: l.ts,
+            open: l.open,
             high: req(l.high, "high")?,
             low: req(l.low, "low")?,
             close: req(l.close, "close")?,

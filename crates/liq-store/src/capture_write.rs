@@ -84,6 +84,8 @@ struct MinuteLine<'a> {
     kind: &'static str,
     symbol: &'a str,
     minute_key: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    open: Option<f64>,
     high: f64,
     low: f64,
     close: f64,
@@ -192,6 +194,7 @@ impl CaptureWriter {
             kind: "minute",
             symbol: &b.symbol,
             minute_key: b.minute_key,
+            open: b.open,
             high: b.high,
             low: b.low,
             close: b.close,

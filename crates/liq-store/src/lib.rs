@@ -9,6 +9,7 @@ pub mod capture_write;
 pub mod history;
 pub mod jsonl;
 pub mod ob_ring;
+pub mod plot;
 pub mod shared_fixtures;
 pub mod snapshots;
 pub mod state;

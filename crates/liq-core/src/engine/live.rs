@@ -179,6 +179,7 @@ impl LiveMinute {
                 taker_sell_usd: flow.sell_usd,
             },
             ts: now,
+            open: Some(bar.open),
             close: Some(bar.close),
             buy_qty: Some(buy),
             sell_qty: Some(sell),

@@ -88,6 +88,8 @@ pub struct MinuteProducts {
     pub v1: Option<V1Snapshot>,
     /// The calibration run of the minute, if one ran.
     pub calibration: Option<CalibrationResult>,
+    /// The finished minute's bar `(open, high, low, close)` (open and close when known).
+    pub bar: (Option<f64>, f64, f64, Option<f64>),
     /// What failed in this symbol's minute (the others went on).
     pub error: Option<String>,
 }

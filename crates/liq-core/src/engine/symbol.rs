@@ -272,6 +272,7 @@ impl SymbolEngine {
             v1: None,
             calibration: None,
             error: None,
+            bar: (m.open, m.input.high, m.input.low, m.close),
         };
         self.last_minute = Some(m.input.minute_key);
         if let Err(e) = self.pipeline.heatmap_minute(m) {

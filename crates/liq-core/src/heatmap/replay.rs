@@ -24,6 +24,8 @@ pub struct MinuteBar {
     pub minute_key: i64,
     /// Close time of the bar (line `ts`).
     pub ts: f64,
+    /// Open, when the line has it.
+    pub open: Option<f64>,
     /// High.
     pub high: f64,
     /// Low.
