@@ -83,3 +83,14 @@ for exchange, n in counts.items():
     total = len(os.listdir(os.path.join(out, "normalize_" + exchange)))
     print(f"normalize_{exchange}: {n} new seed files ({total} in corpus)")
 PY
+
+# state_files: the real state files of the shared golden session, each behind its selector byte.
+G="$(dirname "$0")/../../shared/fixtures/golden/2026-02-28"
+S="$(dirname "$0")/corpus/state_files"
+if [ -d "$G" ]; then
+    mkdir -p "$S"
+    (printf '\000'; cat "$G/liq_calibrator_weights_BTC.json") > "$S/weights_btc"
+    (printf '\001'; cat "$G/liq_active_zones_ETH.json") > "$S/zones_eth"
+    (printf '\002'; head -c 4096 "$G/ob_heatmap_30s.bin") > "$S/frame_0"
+    echo "state_files: 3 seed files"
+fi
