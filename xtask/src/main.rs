@@ -6,7 +6,12 @@
 
 use std::process::{Command, ExitCode};
 
-const FUZZ_TARGETS: [&str; 3] = ["normalize_binance", "normalize_bybit", "normalize_okx"];
+const FUZZ_TARGETS: [&str; 4] = [
+    "normalize_binance",
+    "normalize_bybit",
+    "normalize_okx",
+    "state_files",
+];
 
 fn run(cmd: &mut Command) -> bool {
     eprintln!("xtask: running {cmd:?}");
