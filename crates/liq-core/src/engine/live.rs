@@ -98,6 +98,14 @@ impl OiTracker {
         }
     }
 
+    /// Continues the aggregate series from a restored value (the heatmap's last OI), so the
+    /// first minute after a restart is not read as a jump from that value to the new total.
+    pub fn resume(&mut self, series: f64) {
+        if series > 0.0 && series.is_finite() {
+            self.series = series;
+        }
+    }
+
     /// Closes the minute.
     pub fn close(&mut self) -> OiMinute {
         let mut change = None;
@@ -211,6 +219,17 @@ mod tests {
         t.on_oi(Exchange::Okx, 1002.0);
         let m = t.close();
         assert_eq!((m.series, m.change, m.partial), (152.0, Some(2.0), false));
+    }
+
+    #[test]
+    fn a_resumed_series_does_not_jump_to_the_new_total() {
+        let mut t = OiTracker::default();
+        t.resume(150.0);
+        t.on_oi(Exchange::Binance, 400.0);
+        let m = t.close();
+        assert_eq!((m.series, m.change), (150.0, None));
+        t.on_oi(Exchange::Binance, 401.0);
+        assert_eq!(t.close().series, 151.0);
     }
 
     #[test]

@@ -193,6 +193,7 @@ impl SymbolEngine {
             .restore_state(&st.heatmap, now_minute);
         if let RestoreReport::Restored { .. } = report {
             self.feeder = ReplayFeeder::with_oi_base(st.replay_oi);
+            self.live.oi.resume(st.heatmap.inference.last_oi);
             self.last_minute = Some(st.heatmap.minute_key);
             self.resume_after = Some(st.heatmap.minute_key);
         }
