@@ -1,1 +1,26 @@
-//! The HTTP contract of `spec/api.md`. Built by the API issue; empty for now.
+//! The HTTP contract of `spec/api.md`: the liquidation heatmap, history, zone and health
+//! endpoints over axum, served from immutable per-symbol snapshots.
+
+mod cache;
+mod error;
+mod json;
+mod load;
+mod query;
+mod routes;
+mod server;
+mod snapshot;
+mod state;
+mod symbols;
+
+pub use cache::{CACHE_CAPACITY, ResponseCache};
+pub use error::{ApiError, ParamError, ParamKind};
+pub use json::{minify, to_json};
+pub use load::{RELOAD_EVERY, ReloadReport, Reloader, load_dir, reload_loop};
+pub use query::{Params, parse_float, parse_int};
+pub use routes::{HANDLER_TIMEOUT, PATHS, router};
+pub use server::{
+    HEADER_READ_TIMEOUT, IDLE_TIMEOUT, SHUTDOWN_GRACE, Timeouts, WRITE_TIMEOUT, serve, serve_with,
+};
+pub use snapshot::{Fields, Snapshot, SnapshotError};
+pub use state::{AppState, Clock, Options, SymbolSlot, Version};
+pub use symbols::{MAX_SYMBOL_LEN, SYMBOLS, SymbolInfo, normalize};

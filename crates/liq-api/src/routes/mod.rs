@@ -1,0 +1,126 @@
+//! The router: every path and alias of api.md section 1, the 404/405 bodies of 2.4, gzip,
+//! optional CORS and the handler timeout.
+
+mod history;
+mod liq;
+mod zones;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::CorsLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::error::ApiError;
+use crate::json::json_response;
+use crate::state::AppState;
+
+/// Longest time a handler may take before the client gets 408.
+pub const HANDLER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `(primary, alias)` of every liquidation, zone and OI endpoint served here.
+pub const PATHS: [(&str, Option<&str>); 10] = [
+    ("/health", Some("/v1/health")),
+    ("/oi", None),
+    ("/liq_heatmap", Some("/v1/liq_heatmap")),
+    ("/liq_heatmap_v2", Some("/v2/liq_heatmap")),
+    ("/liq_stats", Some("/v2/liq_stats")),
+    ("/liq_heatmap_history", Some("/v1/liq_heatmap_history")),
+    ("/liq_heatmap_v2_history", Some("/v2/liq_heatmap_history")),
+    ("/liq_zones", Some("/v3/liq_zones")),
+    ("/liq_zones_summary", Some("/v3/liq_zones_summary")),
+    ("/liq_zones_heatmap", Some("/v3/liq_heatmap")),
+];
+
+/// A cached body: the entry under `key` if younger than `ttl`, else `render`'s output (stored
+/// only when it succeeded).
+pub(crate) fn cached(
+    state: &AppState,
+    key: String,
+    ttl: Duration,
+    render: impl FnOnce() -> Result<Vec<u8>, ApiError>,
+) -> Result<Bytes, ApiError> {
+    if let Some(b) = state.cache().get(&key, ttl) {
+        return Ok(b);
+    }
+    let body = Bytes::from(render()?);
+    state.cache().put(key, body.clone());
+    Ok(body)
+}
+
+/// A handler's result as a response.
+pub(crate) fn reply(r: Result<Bytes, ApiError>) -> Response {
+    match r {
+        Ok(b) => json_response(StatusCode::OK, b),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn known(path: &str) -> bool {
+    PATHS
+        .iter()
+        .any(|(p, a)| *p == path || a.is_some_and(|a| a == path))
+}
+
+/// GET only: any other method on a known path is 405 (HEAD too, as the reference), on an
+/// unknown path 404.
+async fn get_only(req: Request, next: Next) -> Response {
+    if req.method() == Method::GET {
+        return next.run(req).await;
+    }
+    if known(req.uri().path()) {
+        ApiError::MethodNotAllowed.into_response()
+    } else {
+        not_found().await
+    }
+}
+
+async fn not_found() -> Response {
+    ApiError::NotFound("Not Found".into()).into_response()
+}
+
+/// The API router over `state`.
+pub fn router(state: AppState) -> Router {
+    let mut r = Router::new();
+    let mut add = |paths: (&str, Option<&str>), h: axum::routing::MethodRouter<AppState>| {
+        r = std::mem::take(&mut r).route(paths.0, h.clone());
+        if let Some(a) = paths.1 {
+            r = std::mem::take(&mut r).route(a, h);
+        }
+    };
+    add(PATHS[0], get(liq::health));
+    add(PATHS[1], get(zones::oi));
+    add(PATHS[2], get(liq::liq_heatmap));
+    add(PATHS[3], get(liq::liq_heatmap_v2));
+    add(PATHS[4], get(liq::liq_stats));
+    add(PATHS[5], get(history::v1_history));
+    add(PATHS[6], get(history::v2_history));
+    add(PATHS[7], get(zones::liq_zones));
+    add(PATHS[8], get(zones::liq_zones_summary));
+    add(PATHS[9], get(zones::liq_zones_heatmap));
+    let cors = state.options().cors_origin.clone();
+    let mut r = r
+        .fallback(not_found)
+        .with_state(state)
+        .layer(middleware::from_fn(get_only))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            HANDLER_TIMEOUT,
+        ))
+        .layer(CompressionLayer::new().gzip(true));
+    if let Some(origin) = cors.and_then(|o| HeaderValue::from_str(&o).ok()) {
+        r = r.layer(
+            CorsLayer::new()
+                .allow_origin(origin)
+                .allow_methods([Method::GET]),
+        );
+    }
+    r
+}
