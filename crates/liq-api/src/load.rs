@@ -10,7 +10,7 @@ use liq_core::heatmap::history_buffer::HistoryBuffer;
 use liq_core::zones::ZoneManager;
 use liq_store::history::{HistoryKind, file_name};
 use liq_store::snapshots::{v1_path, v2_path};
-use liq_store::zones::{load_zones, zones_path};
+use liq_store::zones::{read_zones, zones_path};
 
 use crate::snapshot::Snapshot;
 use crate::state::{AppState, Clock, Options, Version};
@@ -111,7 +111,10 @@ impl Reloader {
                 {
                     Ok(mut zm) => {
                         zm.set_logging(false);
-                        load_zones(dir, &mut zm, state.now());
+                        // Read only: a reader never moves the viewer's files aside.
+                        if let Err(problem) = read_zones(dir, &mut zm, state.now()) {
+                            tracing::debug!(%problem, "zone file not loaded");
+                        }
                         slot.set_zones(Some(zm));
                         report.published += 1;
                     }

@@ -61,6 +61,20 @@ pub fn load_zones(dir: &Path, manager: &mut ZoneManager, now: f64) -> ZonesLoad 
     }
 }
 
+/// Loads `dir`'s zone file into the manager without touching the file: a reader (api-only)
+/// must not move a writer's file aside. A missing or bad file leaves the manager empty;
+/// returns what was loaded, or why nothing was.
+pub fn read_zones(dir: &Path, manager: &mut ZoneManager, now: f64) -> Result<LoadReport, String> {
+    let path = zones_path(dir, manager.symbol());
+    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file = ZonesFile::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    let report = manager.load(&file, now);
+    match &report.wrong_symbol {
+        Some(found) => Err(format!("{}: zone file is for {found:?}", path.display())),
+        None => Ok(report),
+    }
+}
+
 /// Writes the manager's zones atomically at `now`; `dir` must exist.
 pub fn save_zones(dir: &Path, manager: &ZoneManager, now: f64) -> Result<(), AtomicError> {
     write_atomic(
@@ -101,6 +115,17 @@ mod tests {
         };
         assert_eq!(rep.loaded, 1);
         assert_eq!(back.zones().next().unwrap().weight, 1.0);
+    }
+
+    #[test]
+    fn a_reader_never_moves_a_bad_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = zones_path(dir.path(), "BTC");
+        std::fs::write(&path, b"{ not json").unwrap();
+        let mut m = manager();
+        assert!(read_zones(dir.path(), &mut m, 0.0).is_err());
+        assert!(path.exists(), "left in place");
+        assert!(m.is_empty());
     }
 
     #[test]
