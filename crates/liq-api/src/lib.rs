@@ -5,6 +5,7 @@ mod cache;
 mod error;
 mod json;
 mod load;
+mod orderbook;
 mod query;
 mod routes;
 mod server;
@@ -16,6 +17,7 @@ pub use cache::{CACHE_CAPACITY, ResponseCache};
 pub use error::{ApiError, ParamError, ParamKind};
 pub use json::{minify, to_json};
 pub use load::{RELOAD_EVERY, ReloadReport, Reloader, load_dir, reload_loop};
+pub use orderbook::{BufferStats, ObBook, recon_file_name};
 pub use query::{Params, parse_float, parse_int};
 pub use routes::{HANDLER_TIMEOUT, PATHS, router};
 pub use server::{

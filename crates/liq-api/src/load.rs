@@ -12,6 +12,7 @@ use liq_store::history::{HistoryKind, file_name};
 use liq_store::snapshots::{v1_path, v2_path};
 use liq_store::zones::{read_zones, zones_path};
 
+use crate::orderbook::ObBook;
 use crate::snapshot::Snapshot;
 use crate::state::{AppState, Clock, Options, Version};
 
@@ -31,6 +32,8 @@ pub struct ReloadReport {
 #[derive(Debug, Default, Clone)]
 pub struct Reloader {
     zone_mtimes: Vec<Option<SystemTime>>,
+    /// `(size, modification time)` of each frame file when last tailed.
+    ob_seen: Vec<Option<(u64, Option<SystemTime>)>>,
 }
 
 fn snapshot_path(dir: &Path, v: Version, sym: &str) -> PathBuf {
@@ -40,7 +43,8 @@ fn snapshot_path(dir: &Path, v: Version, sym: &str) -> PathBuf {
     }
 }
 
-/// A state serving `dir`: history files, zone files and the snapshot files read once.
+/// A state serving `dir`: history files, order-book frame files, zone files and the snapshot
+/// files read once.
 pub fn load_dir(dir: &Path, clock: Clock, options: Options) -> (AppState, Reloader) {
     let state = AppState::new(clock, options);
     for slot in state.slots() {
@@ -56,6 +60,7 @@ pub fn load_dir(dir: &Path, clock: Clock, options: Options) -> (AppState, Reload
                 Err(e) => tracing::warn!(error = %e, "history file not loaded"),
             }
         }
+        slot.set_orderbook(Some(ObBook::load(dir, slot.info.name)));
     }
     let mut reloader = Reloader::default();
     reloader.reload(dir, &state);
@@ -68,7 +73,7 @@ fn mtime(path: &Path) -> Option<SystemTime> {
 
 impl Reloader {
     /// One pass: every symbol's V1 then V2 file (a changed body is published and offered to
-    /// the history buffer), then every zone file whose modification time changed.
+    /// the history buffer), the frames appended to every order-book file, then every zone file whose modification time changed.
     pub fn reload(&mut self, dir: &Path, state: &AppState) -> ReloadReport {
         let mut report = ReloadReport::default();
         for slot in state.slots() {
@@ -96,6 +101,25 @@ impl Reloader {
                         report.failed += 1;
                     }
                 }
+            }
+        }
+        // New order-book frames appended to the files (api.md 4.3); a file whose size and
+        // modification time did not change is not read again.
+        self.ob_seen.resize(state.slots().len(), None);
+        for (i, slot) in state.slots().iter().enumerate() {
+            let Some(book) = slot.orderbook() else {
+                continue;
+            };
+            let seen = std::fs::metadata(&book.file)
+                .ok()
+                .map(|m| (m.len(), m.modified().ok()));
+            if seen.is_none() || seen == self.ob_seen[i] {
+                continue;
+            }
+            self.ob_seen[i] = seen;
+            if let Some(book) = book.tailed() {
+                slot.set_orderbook(Some(book));
+                report.published += 1;
             }
         }
         self.zone_mtimes.resize(state.slots().len(), None);

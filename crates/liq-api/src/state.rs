@@ -9,6 +9,7 @@ use liq_core::heatmap::history_buffer::{AddOutcome, HistoryBuffer};
 use liq_core::zones::ZoneManager;
 
 use crate::cache::ResponseCache;
+use crate::orderbook::ObBook;
 use crate::snapshot::Snapshot;
 use crate::symbols::{SYMBOLS, SymbolInfo};
 
@@ -52,6 +53,7 @@ pub struct SymbolSlot {
     hist_v1: RwLock<HistoryBuffer>,
     hist_v2: RwLock<HistoryBuffer>,
     zones: ArcSwapOption<RwLock<ZoneManager>>,
+    ob: ArcSwapOption<ObBook>,
 }
 
 fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
@@ -67,6 +69,7 @@ impl SymbolSlot {
             hist_v1: RwLock::new(HistoryBuffer::default()),
             hist_v2: RwLock::new(HistoryBuffer::default()),
             zones: ArcSwapOption::empty(),
+            ob: ArcSwapOption::empty(),
         }
     }
 
@@ -117,6 +120,16 @@ impl SymbolSlot {
     /// The zone manager, if the symbol has one.
     pub fn zones(&self) -> Option<Arc<RwLock<ZoneManager>>> {
         self.zones.load_full()
+    }
+
+    /// The order-book buffer (`None`: the state has none, api.md 6.1 "OB buffer object missing").
+    pub fn orderbook(&self) -> Option<Arc<ObBook>> {
+        self.ob.load_full()
+    }
+
+    /// Installs (or removes) the order-book buffer.
+    pub fn set_orderbook(&self, book: Option<ObBook>) {
+        self.ob.store(book.map(Arc::new));
     }
 
     /// Installs (or removes) the zone manager.

@@ -34,8 +34,10 @@ fn t01_health() {
     assert_eq!(b["ok"], true);
     assert_eq!(b["mode"], "embedded");
     assert_eq!(b["version"], "3.0.0");
-    // No order-book buffer in this slice: the spec's "without OB buffer" values.
-    assert_eq!(b["ob_buffer"]["shared"], false);
+    assert_eq!(
+        b["ob_buffer"],
+        serde_json::json!({"frames_in_memory": 94, "last_ts": 1772245200.0, "shared": true})
+    );
     assert_eq!(b["symbols"]["BTC"]["v1_ts"], 1772245200.019114);
     assert_eq!(b["symbols"]["BTC"]["v2_ts"], 1772245200.0030882);
     for s in ["BTC", "ETH", "SOL"] {

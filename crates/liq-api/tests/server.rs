@@ -194,6 +194,7 @@ fn value() -> impl Strategy<Value = String> {
         Just("%FF%FE".to_string()),
         Just("%".to_string()),
         Just("long".to_string()),
+        Just("bin".to_string()),
         any::<i64>().prop_map(|v| v.to_string()),
         any::<f64>().prop_map(|v| v.to_string()),
         "[A-Za-z0-9%+._~-]{0,24}",
@@ -210,6 +211,11 @@ fn key() -> impl Strategy<Value = String> {
         Just("min_leverage".to_string()),
         Just("max_leverage".to_string()),
         Just("min_weight".to_string()),
+        Just("step".to_string()),
+        Just("price_min".to_string()),
+        Just("price_max".to_string()),
+        Just("range_pct".to_string()),
+        Just("format".to_string()),
         "[a-z_%0-9]{0,12}",
     ]
 }

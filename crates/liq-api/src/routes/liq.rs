@@ -12,6 +12,7 @@ use serde_json::value::RawValue;
 use super::{cached, reply};
 use crate::error::ApiError;
 use crate::json::{py_float, raw, to_json};
+use crate::orderbook::FloatOrZero;
 use crate::query::{Params, check};
 use crate::snapshot::{Fields, Snapshot};
 use crate::state::{AppState, Version};
@@ -26,19 +27,6 @@ pub const VERSION: &str = "3.0.0";
 
 fn warming_up(sym: &str) -> ApiError {
     ApiError::Unavailable(format!("Data for {sym} is warming up, try again shortly"))
-}
-
-/// A float field that is the integer `0` when absent (Python's `or 0`).
-#[derive(Debug, Clone, Copy)]
-struct FloatOrZero(Option<f64>);
-
-impl Serialize for FloatOrZero {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            Some(x) => s.serialize_f64(x),
-            None => s.serialize_u8(0),
-        }
-    }
 }
 
 #[derive(Serialize)]
@@ -68,6 +56,16 @@ struct Health<'a> {
     symbols: IndexMap<&'a str, SymbolHealth>,
 }
 
+/// The BTC order-book buffer as `/health` reports it (zeros and `shared: false` without one).
+fn ob_buffer(state: &AppState) -> ObBuffer {
+    let book = state.slot(0).orderbook();
+    ObBuffer {
+        frames_in_memory: book.as_ref().map_or(0, |b| b.ring.len() as u64),
+        last_ts: FloatOrZero(book.as_ref().and_then(|b| b.ring.latest()).map(|f| f.ts)),
+        shared: book.is_some(),
+    }
+}
+
 /// `GET /health`: liveness and what is loaded; never cached.
 pub async fn health(State(state): State<AppState>) -> Response {
     let symbols = state
@@ -91,11 +89,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
         version: VERSION,
         mode: "embedded",
         uptime_s: py_round(state.now() - state.started(), 1),
-        ob_buffer: ObBuffer {
-            frames_in_memory: 0,
-            last_ts: FloatOrZero(None),
-            shared: false,
-        },
+        ob_buffer: ob_buffer(&state),
         symbols,
     };
     reply(to_json(&body).map(Into::into))

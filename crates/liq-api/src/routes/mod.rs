@@ -3,6 +3,8 @@
 
 mod history;
 mod liq;
+mod ob_stats;
+mod orderbook;
 mod zones;
 
 use std::time::Duration;
@@ -25,8 +27,8 @@ use crate::state::AppState;
 /// Longest time a handler may take before the client gets 408.
 pub const HANDLER_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// `(primary, alias)` of every liquidation, zone and OI endpoint served here.
-pub const PATHS: [(&str, Option<&str>); 10] = [
+/// `(primary, alias)` of every liquidation, order-book, zone and OI endpoint served here.
+pub const PATHS: [(&str, Option<&str>); 14] = [
     ("/health", Some("/v1/health")),
     ("/oi", None),
     ("/liq_heatmap", Some("/v1/liq_heatmap")),
@@ -37,6 +39,19 @@ pub const PATHS: [(&str, Option<&str>); 10] = [
     ("/liq_zones", Some("/v3/liq_zones")),
     ("/liq_zones_summary", Some("/v3/liq_zones_summary")),
     ("/liq_zones_heatmap", Some("/v3/liq_heatmap")),
+    ("/orderbook_heatmap", Some("/v2/orderbook_heatmap_30s")),
+    (
+        "/orderbook_heatmap_history",
+        Some("/v2/orderbook_heatmap_30s_history"),
+    ),
+    (
+        "/orderbook_heatmap_stats",
+        Some("/v2/orderbook_heatmap_30s_stats"),
+    ),
+    (
+        "/orderbook_heatmap_debug",
+        Some("/v2/orderbook_heatmap_30s_debug"),
+    ),
 ];
 
 /// A cached body: the entry under `key` if younger than `ttl`, else `render`'s output (stored
@@ -105,6 +120,10 @@ pub fn router(state: AppState) -> Router {
     add(PATHS[7], get(zones::liq_zones));
     add(PATHS[8], get(zones::liq_zones_summary));
     add(PATHS[9], get(zones::liq_zones_heatmap));
+    add(PATHS[10], get(orderbook::latest));
+    add(PATHS[11], get(orderbook::history));
+    add(PATHS[12], get(ob_stats::stats));
+    add(PATHS[13], get(ob_stats::debug));
     let cors = state.options().cors_origin.clone();
     let mut r = r
         .fallback(not_found)

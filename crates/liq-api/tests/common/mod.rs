@@ -6,13 +6,15 @@
 
 #![allow(dead_code)]
 
+pub mod ob;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener as StdListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use liq_api::{Clock, Options, Timeouts, load_dir, serve_with};
+use liq_api::{AppState, Clock, Options, Timeouts, load_dir, serve_with};
 
 /// `now` of the reference run (api.md 9.0): 30 s after the snapshots were written.
 pub const RUN_NOW: f64 = 1_772_245_230.0;
@@ -39,11 +41,15 @@ pub fn start(dir: &Path, clock: Clock) -> SocketAddr {
 
 /// [`start`] with options.
 pub fn start_with(dir: &Path, clock: Clock, options: Options) -> SocketAddr {
+    let (state, _reloader) = load_dir(dir, clock, options);
+    start_state(state)
+}
+
+/// Serves an already built state on its own runtime thread; returns its address.
+pub fn start_state(state: AppState) -> SocketAddr {
     let listener = StdListener::bind("127.0.0.1:0").expect("bind loopback");
     listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("addr");
-    let dir = dir.to_path_buf();
-    let (state, _reloader) = load_dir(&dir, clock, options);
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
