@@ -3,6 +3,7 @@
 
 mod cache;
 mod error;
+mod gzip;
 mod json;
 mod load;
 mod orderbook;

@@ -129,6 +129,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .with_state(state)
         .layer(middleware::from_fn(get_only))
+        .layer(middleware::from_fn_with_state(
+            crate::gzip::GzipMemo::default(),
+            crate::gzip::gzip_memo,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             HANDLER_TIMEOUT,
