@@ -1,2 +1,6 @@
 //! Exchange connectors (tokio), REST pollers, reconnect policy, recorder, and the market
-//! simulator behind the mock exchange. Built by the feeds issue; empty for now.
+//! simulator behind the mock exchange.
+
+pub mod wire;
+
+pub use wire::{MarketSource, RestAnswer, Via, WireMsg};
