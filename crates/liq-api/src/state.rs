@@ -9,6 +9,7 @@ use liq_core::heatmap::history_buffer::{AddOutcome, HistoryBuffer};
 use liq_core::zones::ZoneManager;
 
 use crate::cache::ResponseCache;
+use crate::oi::OiSnapshot;
 use crate::orderbook::ObBook;
 use crate::snapshot::Snapshot;
 use crate::symbols::{SYMBOLS, SymbolInfo};
@@ -54,6 +55,7 @@ pub struct SymbolSlot {
     hist_v2: RwLock<HistoryBuffer>,
     zones: ArcSwapOption<RwLock<ZoneManager>>,
     ob: ArcSwapOption<ObBook>,
+    oi: ArcSwapOption<OiSnapshot>,
 }
 
 fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
@@ -70,6 +72,7 @@ impl SymbolSlot {
             hist_v2: RwLock::new(HistoryBuffer::default()),
             zones: ArcSwapOption::empty(),
             ob: ArcSwapOption::empty(),
+            oi: ArcSwapOption::empty(),
         }
     }
 
@@ -132,6 +135,16 @@ impl SymbolSlot {
         self.ob.store(book.map(Arc::new));
     }
 
+    /// The latest open-interest snapshot.
+    pub fn oi(&self) -> Option<Arc<OiSnapshot>> {
+        self.oi.load_full()
+    }
+
+    /// Publishes an open-interest snapshot.
+    pub fn set_oi(&self, snap: OiSnapshot) {
+        self.oi.store(Some(Arc::new(snap)));
+    }
+
     /// Installs (or removes) the zone manager.
     pub fn set_zones(&self, m: Option<ZoneManager>) {
         self.zones.store(m.map(|m| Arc::new(RwLock::new(m))));
@@ -150,6 +163,8 @@ pub struct Options {
     pub engine: bool,
     /// Browser origin allowed by CORS (`None`: no CORS headers, as the reference).
     pub cors_origin: Option<String>,
+    /// Whether an open-interest poller feeds `/oi` (without: 503 "OI poller not available").
+    pub oi_poller: bool,
 }
 
 impl Default for Options {
@@ -157,6 +172,7 @@ impl Default for Options {
         Options {
             engine: true,
             cors_origin: None,
+            oi_poller: false,
         }
     }
 }

@@ -167,6 +167,41 @@ fn t48_oi() {
 }
 
 #[test]
+fn t48_oi_with_a_poller() {
+    let Some(dir) = common::golden_dir("t48p") else {
+        return;
+    };
+    let opts = liq_api::Options {
+        oi_poller: true,
+        ..liq_api::Options::default()
+    };
+    let (state, _) = liq_api::load_dir(&dir, liq_api::Clock::Fixed(common::RUN_NOW), opts);
+    state.slot(0).set_oi(liq_api::OiSnapshot {
+        per_exchange: vec![
+            ("binance", 80000.5),
+            ("bybit", 55000.25),
+            ("okx", 52653.571),
+        ],
+        ts: 1772245195.5,
+    });
+    let a = common::start_state(state);
+    let r = get(a, "/oi?symbol=ETH");
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (
+            503,
+            "{\"detail\":\"No OI data available for ETH. Poller may still be initializing.\"}"
+        )
+    );
+    let r = get(a, "/oi?symbol=btcusdt");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.text(),
+        r#"{"symbol":"BTC","aggregated_oi":187654.321,"per_exchange":{"binance":80000.5,"bybit":55000.25,"okx":52653.571},"ts":1772245195.5}"#
+    );
+}
+
+#[test]
 fn t49_methods_and_unknown_paths() {
     let Some(a) = golden("t49") else { return };
     for m in ["POST", "OPTIONS", "HEAD", "PUT", "DELETE"] {

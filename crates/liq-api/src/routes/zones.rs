@@ -18,6 +18,8 @@ use crate::symbols::normalize;
 
 /// Cache TTL of the zone and OI endpoints.
 pub const ZONES_TTL: Duration = Duration::from_secs(5);
+/// `/oi` cache time.
+pub const OI_TTL: Duration = Duration::from_secs(5);
 
 /// The query of the zone endpoints, parsed.
 #[derive(Debug, Clone, Copy, Default)]
@@ -270,11 +272,28 @@ pub async fn liq_zones_heatmap(State(state): State<AppState>, RawQuery(q): RawQu
     })())
 }
 
-/// `GET /oi`: symbol validated (400), then 503: this server has no OI poller yet (api.md 5.2).
-pub async fn oi(RawQuery(q): RawQuery) -> Response {
+/// `GET /oi`: symbol (400) -> cache 5 s -> no poller 503 -> no snapshot yet 503 -> the body
+/// (api.md 5.2).
+pub async fn oi(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
     let p = Params::parse(q.as_deref());
     reply((|| {
-        normalize(p.get("symbol"))?;
-        Err(ApiError::Unavailable("OI poller not available".into()))
+        let i = normalize(p.get("symbol"))?;
+        let slot = state.slot(i);
+        let key = format!("oi?symbol={}", slot.info.name);
+        cached(&state, key, OI_TTL, || {
+            if !state.options().oi_poller {
+                return Err(ApiError::Unavailable("OI poller not available".into()));
+            }
+            let snap = slot.oi().ok_or_else(|| {
+                ApiError::Unavailable(format!(
+                    "No OI data available for {}. Poller may still be initializing.",
+                    slot.info.name
+                ))
+            })?;
+            to_json(&crate::oi::OiBody {
+                symbol: slot.info.name,
+                snap: &snap,
+            })
+        })
     })())
 }
