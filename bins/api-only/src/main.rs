@@ -63,6 +63,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let options = Options {
         engine: true,
         cors_origin: args.cors_origin,
+        ..Options::default()
     };
     let dir = args.data_dir.clone();
     let (state, reloader) =

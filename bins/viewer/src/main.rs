@@ -5,6 +5,7 @@
 //! "not built yet" with exit code 2.
 
 mod files;
+mod publish;
 mod raw;
 mod replay;
 mod session;
@@ -51,6 +52,12 @@ struct Args {
     /// Do not start the HTTP API.
     #[arg(long)]
     no_api: bool,
+    /// Allow browser requests from this origin (CORS); off by default.
+    #[arg(long, value_name = "ORIGIN")]
+    cors_origin: Option<String>,
+    /// After a replay, keep serving the API until SIGINT or SIGTERM.
+    #[arg(long, requires = "replay")]
+    keep_serving: bool,
     /// In a replay, also write state and snapshots every N minutes of replayed time.
     #[arg(long, value_name = "MINUTES")]
     snapshot_every: Option<u32>,
@@ -82,12 +89,20 @@ fn main() -> ExitCode {
                 }
             },
         };
+        let api = (!args.no_api).then(|| publish::ApiOptions {
+            host: &args.api_host,
+            port: args.api_port,
+            cors_origin: args.cors_origin.clone(),
+            data_dir: &args.data_dir,
+        });
         let opts = replay::ReplayOptions {
             file,
             data_dir: &args.data_dir,
             compat,
             snapshot_every: args.snapshot_every,
             speed,
+            api,
+            keep_serving: args.keep_serving,
         };
         let result = if raw::is_raw_capture(file) {
             raw::run(&opts)

@@ -86,7 +86,9 @@ pub fn run(opts: &ReplayOptions<'_>) -> anyhow::Result<u64> {
             let out = DataDir::open(opts.data_dir)?;
             let mut engine = build_engine(opts.data_dir, opts.compat, ts)?;
             engine.set_registry(Arc::clone(&registry));
-            session = Some(Session::new(engine, out, opts.snapshot_every));
+            let mut fresh = Session::new(engine, out, opts.snapshot_every);
+            fresh.publisher = crate::publish::start_or_warn(opts.api.as_ref());
+            session = Some(fresh);
         }
         let Some(s) = session.as_mut() else {
             continue;
@@ -115,6 +117,9 @@ pub fn run(opts: &ReplayOptions<'_>) -> anyhow::Result<u64> {
         norm.normalize(&frame, &mut batch);
         messages += 1;
         for ev in &batch.events {
+            if let Some(p) = s.publisher.as_mut() {
+                p.on_event(ev);
+            }
             s.engine.on_event(ev);
         }
         batch.clear();
@@ -123,6 +128,7 @@ pub fn run(opts: &ReplayOptions<'_>) -> anyhow::Result<u64> {
     let minutes = match session.as_mut() {
         Some(s) => {
             s.finish(last_ts);
+            s.linger(opts.keep_serving);
             s.minutes
         }
         None => 0,

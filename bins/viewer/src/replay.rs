@@ -27,6 +27,10 @@ pub struct ReplayOptions<'a> {
     pub snapshot_every: Option<u32>,
     /// `None`: as fast as possible; `Some(f)`: f times real time.
     pub speed: Option<f64>,
+    /// The embedded API (`None`: `--no-api`).
+    pub api: Option<crate::publish::ApiOptions<'a>>,
+    /// After the end, keep serving the API until SIGINT/SIGTERM.
+    pub keep_serving: bool,
 }
 
 /// Builds the engine of the default symbols from the data directory's state files.
@@ -122,6 +126,7 @@ pub fn run(opts: &ReplayOptions<'_>) -> anyhow::Result<u64> {
     let out = DataDir::open(opts.data_dir)?;
     let engine = build_engine(opts.data_dir, opts.compat, first_ts)?;
     let mut session = Session::new(engine, out, opts.snapshot_every);
+    session.publisher = crate::publish::start_or_warn(opts.api.as_ref());
     let mut last_ts = first_ts;
     let bar = progress(opts.file);
     loop {
@@ -166,6 +171,7 @@ pub fn run(opts: &ReplayOptions<'_>) -> anyhow::Result<u64> {
         b.finish_and_clear();
     }
     session.finish(last_ts);
+    session.linger(opts.keep_serving);
     let minutes = session.minutes;
     tracing::info!(
         minutes,

@@ -13,6 +13,7 @@ use liq_store::history::{HistoryFile, HistoryKind};
 use liq_store::ob_ring::ObRingFile;
 
 use crate::files::DataDir;
+use crate::publish::Publisher;
 
 /// The engine with its writers.
 pub struct Session {
@@ -28,6 +29,8 @@ pub struct Session {
     last_written_minute: Option<i64>,
     history: HashMap<(String, bool), Option<HistoryFile>>,
     frames: HashMap<String, Option<ObRingFile>>,
+    /// The embedded API, when it runs.
+    pub publisher: Option<Publisher>,
 }
 
 /// Frames kept in a symbol's order-book file.
@@ -46,6 +49,7 @@ impl Session {
             last_written_minute: None,
             history: HashMap::new(),
             frames: HashMap::new(),
+            publisher: None,
         }
     }
 
@@ -83,6 +87,9 @@ impl Session {
 
     /// Appends order-book frames to their symbols' files.
     pub fn append_frames(&mut self, frames: Vec<(String, Frame)>) {
+        if let Some(p) = self.publisher.as_mut() {
+            p.on_frames(&frames);
+        }
         let dir = self.out.path().to_path_buf();
         for (symbol, frame) in frames {
             let file = self.frames.entry(symbol.clone()).or_insert_with(|| {
@@ -133,6 +140,9 @@ impl Session {
             let saves = self.saves();
             self.out.write_state(&self.engine, &saves, ts);
         }
+        if let Some(publisher) = &self.publisher {
+            publisher.on_products(&p, &self.engine);
+        }
         self.latest.insert(p.symbol.clone(), p);
     }
 
@@ -143,6 +153,13 @@ impl Session {
         let frames = self.engine.take_frames();
         if !frames.is_empty() {
             self.append_frames(frames);
+        }
+    }
+
+    /// After the end of a replay: serves the API until a signal when `keep` (and it runs).
+    pub fn linger(&mut self, keep: bool) {
+        if let (true, Some(p)) = (keep, self.publisher.as_mut()) {
+            p.serve_until_signal();
         }
     }
 

@@ -24,7 +24,7 @@ fn run_replay(fixtures: &Path, data: &Path) {
     let out = Command::new(env!("CARGO_BIN_EXE_viewer"))
         .arg("--replay")
         .arg(fixtures.join(REPLAY))
-        .args(["--headless", "--reference-compat", "--data-dir"])
+        .args(["--headless", "--no-api", "--reference-compat", "--data-dir"])
         .arg(data)
         .env("RUST_LOG", "warn")
         .output()

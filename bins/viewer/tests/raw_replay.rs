@@ -51,7 +51,7 @@ fn a_raw_capture_runs_the_live_code_path() {
     let out = Command::new(env!("CARGO_BIN_EXE_viewer"))
         .arg("--replay")
         .arg(&capture)
-        .args(["--headless", "--data-dir"])
+        .args(["--headless", "--no-api", "--data-dir"])
         .arg(&data)
         .env("RUST_LOG", "info")
         .output()

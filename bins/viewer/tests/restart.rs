@@ -17,7 +17,7 @@ fn viewer(fixtures: &Path, data: &Path, extra: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_viewer"));
     c.arg("--replay")
         .arg(fixtures.join(REPLAY))
-        .args(["--headless", "--data-dir"])
+        .args(["--headless", "--no-api", "--data-dir"])
         .arg(data)
         .args(extra)
         .env("RUST_LOG", "info")

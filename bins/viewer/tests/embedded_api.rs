@@ -1,0 +1,159 @@
+//! The API embedded in the viewer serves what the engine published in memory: after a replay
+//! (`--keep-serving`), every snapshot body equals the file the same run wrote, minified (what
+//! `api-only` serves from that file), the history holds every replayed minute, and SIGTERM
+//! stops the process with exit code 0.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const REPLAY: &str = "replay/btc_eth_sol_2026-02-28T0133Z_47m.jsonl";
+
+/// `(status, body)` of a GET, or `None` when nothing listens yet.
+fn get(port: u16, path: &str) -> Option<(u16, Vec<u8>)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).ok()?;
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    let mut body = raw[split + 4..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk(&body);
+    }
+    Some((status, body))
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = b.windows(2).position(|w| w == b"\r\n") {
+        let n = usize::from_str_radix(String::from_utf8_lossy(&b[..eol]).trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + n]);
+        b = &b[eol + 4 + n..];
+    }
+    out
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+struct Killer(Child);
+
+impl Drop for Killer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The file's body, minified, as a JSON value.
+fn file_body(dir: &Path, name: &str) -> Value {
+    let bytes = liq_api::minify(&std::fs::read(dir.join(name)).expect("snapshot file"));
+    serde_json::from_slice(&bytes).expect("snapshot JSON")
+}
+
+/// A served body without the staleness warning the API adds to old data (api.md 5.3/5.4:
+/// the replayed minutes are months old).
+fn served_body(body: &[u8]) -> Value {
+    let mut v: Value = serde_json::from_slice(body).expect("served JSON");
+    if let Some(o) = v.as_object_mut() {
+        o.remove("_warning");
+    }
+    v
+}
+
+#[test]
+fn embedded_api_serves_the_published_minutes() {
+    let Some(fixtures) = liq_store::shared_fixtures::dir("viewer_embedded_api") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_viewer"))
+        .arg("--replay")
+        .arg(fixtures.join(REPLAY))
+        .args(["--headless", "--keep-serving", "--api-port"])
+        .arg(port.to_string())
+        .arg("--data-dir")
+        .arg(&data)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("viewer starts");
+    let mut child = Killer(child);
+    // The replay writes its files at the end, then keeps serving: wait for the last file.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let last = data.join("liq_api_snapshot_v2_SOL.json");
+    let health = loop {
+        assert!(Instant::now() < deadline, "the viewer never served");
+        if let Some((200, body)) = get(port, "/health")
+            && last.exists()
+        {
+            let h: Value = serde_json::from_slice(&body).unwrap();
+            if h["symbols"]["SOL"]["v2_history_frames"].as_u64() == Some(47) {
+                break h;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(health["mode"], "embedded");
+    for sym in ["BTC", "ETH", "SOL"] {
+        let (status, v2) = get(port, &format!("/liq_heatmap_v2?symbol={sym}")).unwrap();
+        assert_eq!(status, 200);
+        let same = served_body(&v2) == file_body(&data, &format!("liq_api_snapshot_v2_{sym}.json"));
+        assert!(same, "{sym}: the served V2 body differs from the file");
+        let (_, v1) = get(port, &format!("/liq_heatmap?symbol={sym}")).unwrap();
+        let same = served_body(&v1) == file_body(&data, &format!("liq_api_snapshot_{sym}.json"));
+        assert!(same, "{sym}: the served V1 body differs from the file");
+        let (status, hist) = get(
+            port,
+            &format!("/liq_heatmap_v2_history?symbol={sym}&minutes=720"),
+        )
+        .unwrap();
+        assert_eq!(status, 200);
+        let hist: Value = serde_json::from_slice(&hist).unwrap();
+        assert_eq!(hist["t"].as_array().map(Vec::len), Some(47), "{sym}");
+        // The zone manager the engine published (the replay builds zones on every symbol).
+        let (status, zones) = get(port, &format!("/liq_zones_summary?symbol={sym}")).unwrap();
+        assert_eq!(status, 200);
+        let zones: Value = serde_json::from_slice(&zones).unwrap();
+        assert!(
+            zones["zones_created_total"].as_u64().unwrap_or(0) > 0,
+            "{sym}"
+        );
+    }
+    let pid = child.0.id().to_string();
+    let term = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(term.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}
