@@ -117,6 +117,21 @@ impl Books {
         Some(BookUpdate { mid })
     }
 
+    /// A feed of `exchange` dropped or stalled at `ts`: its books wait for a new snapshot and
+    /// the open frame is marked (DECISIONS zones/order books: a gap is never hidden).
+    pub fn connection_lost(&mut self, exchange: Exchange, ts: f64) {
+        let mut any = false;
+        for ((ex, _), book) in self.books.iter_mut() {
+            if *ex == exchange {
+                book.recon.connection_lost();
+                any = true;
+            }
+        }
+        if any && let Some(acc) = self.accumulator.as_mut() {
+            self.frames.extend(acc.book_lost(exchange, ts));
+        }
+    }
+
     /// The frames emitted since the last call.
     pub fn take_frames(&mut self) -> Vec<Frame> {
         std::mem::take(&mut self.frames)

@@ -19,7 +19,7 @@ use thiserror::Error;
 
 use crate::calibrator::{CalibrationResult, Calibrator, CalibratorRecord};
 use crate::compat::ReferenceCompat;
-use crate::event::MarketEvent;
+use crate::event::{Exchange, MarketEvent};
 use crate::heatmap::HeatmapRecord;
 use crate::heatmap::replay::ReplayRecord;
 use crate::heatmap::snapshot::{V1Snapshot, V2Snapshot};
@@ -186,6 +186,26 @@ impl EngineManager {
         if let Some(e) = ev.symbol.as_deref().and_then(|s| self.symbols.get_mut(s)) {
             e.on_event_with(ev, contract);
         }
+    }
+
+    /// A feed of `exchange` dropped or stalled at `ts`: every symbol's books of that exchange
+    /// resync and their open frames are marked.
+    pub fn connection_lost(&mut self, exchange: Exchange, ts: f64) {
+        for e in self.symbols.values_mut() {
+            e.connection_lost(exchange, ts);
+        }
+    }
+
+    /// Books waiting for a REST snapshot, `(symbol, exchange, instrument)` (live feeds fetch
+    /// Binance's; Bybit and OKX send theirs on the stream).
+    pub fn books_needing_snapshot(&self) -> Vec<(String, Exchange, Arc<str>)> {
+        let mut out = Vec::new();
+        for (s, e) in &self.symbols {
+            for (ex, inst) in e.books_needing_snapshot() {
+                out.push((s.clone(), ex, inst));
+            }
+        }
+        out
     }
 
     /// The symbol registry whose contract sizes convert book sizes to base units.

@@ -162,6 +162,11 @@ impl SymbolEngine {
         self.books.flush()
     }
 
+    /// A feed of `exchange` dropped or stalled at `ts` (its books resync).
+    pub fn connection_lost(&mut self, exchange: Exchange, ts: f64) {
+        self.books.connection_lost(exchange, ts);
+    }
+
     /// Books waiting for a snapshot, `(exchange, instrument)` (live feeds fetch Binance's).
     pub fn books_needing_snapshot(&self) -> Vec<(Exchange, std::sync::Arc<str>)> {
         self.books.needing_snapshot()

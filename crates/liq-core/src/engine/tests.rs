@@ -133,3 +133,44 @@ fn live_minutes_close_from_event_time_and_feed_the_calibrator() {
         "ETH runs on its own mark price, never gated on BTC"
     );
 }
+
+#[test]
+fn a_lost_connection_resyncs_that_exchanges_books_only() {
+    use crate::event::{Depth, Level};
+    use rust_decimal::Decimal;
+    let mut m = manager();
+    let lvl = |p: i64, s: i64| Level {
+        price: Decimal::from(p),
+        size: Decimal::from(s),
+    };
+    let snapshot = |exchange, ts| {
+        ev(
+            "BTC",
+            exchange,
+            ts,
+            EventKind::DepthSnapshot(Depth {
+                bids: vec![lvl(64_990, 2)],
+                asks: vec![lvl(65_010, 3)],
+                last_update_id: Some(1),
+                cross_seq: Some(1),
+                ..Depth::default()
+            }),
+        )
+    };
+    m.on_event(&snapshot(Exchange::Bybit, 1_000.0));
+    m.on_event(&snapshot(Exchange::Binance, 1_000.0));
+    let waiting = |m: &EngineManager| -> Vec<Exchange> {
+        m.books_needing_snapshot()
+            .into_iter()
+            .map(|(_, ex, _)| ex)
+            .collect()
+    };
+    assert!(waiting(&m).is_empty(), "both books synced");
+    m.connection_lost(Exchange::Bybit, 1_001.0);
+    assert_eq!(waiting(&m), vec![Exchange::Bybit]);
+    let stats = m.symbol("BTC").unwrap().books_needing_snapshot();
+    assert_eq!(stats.len(), 1);
+    // A new snapshot on the stream syncs it again.
+    m.on_event(&snapshot(Exchange::Bybit, 1_002.0));
+    assert!(waiting(&m).is_empty());
+}

@@ -414,4 +414,8 @@ impl Reconstructor for BinanceReconstructor {
     fn take_gap_flag(&mut self) -> bool {
         self.core.take_gap_flag()
     }
+    fn connection_lost(&mut self) {
+        self.buffer.clear();
+        self.core.connection_lost();
+    }
 }

@@ -126,4 +126,9 @@ impl Reconstructor for BybitReconstructor {
     fn take_gap_flag(&mut self) -> bool {
         self.core.take_gap_flag()
     }
+    fn connection_lost(&mut self) {
+        self.last_u = None;
+        self.last_seq = None;
+        self.core.connection_lost();
+    }
 }

@@ -125,4 +125,8 @@ impl Reconstructor for OkxReconstructor {
     fn take_gap_flag(&mut self) -> bool {
         self.core.take_gap_flag()
     }
+    fn connection_lost(&mut self) {
+        self.last_seq = 0;
+        self.core.connection_lost();
+    }
 }

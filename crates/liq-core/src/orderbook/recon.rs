@@ -110,6 +110,9 @@ pub trait Reconstructor {
     fn stats(&self) -> ReconStats;
     /// Whether a gap or checksum failure happened since the last call (and clears the flag).
     fn take_gap_flag(&mut self) -> bool;
+    /// The connection carrying this book dropped or stalled: the book can no longer be
+    /// trusted; it is cleared, the gap counted and flagged, and a new snapshot awaited.
+    fn connection_lost(&mut self);
 
     /// Whether the caller must provide a new snapshot.
     fn needs_snapshot(&self) -> bool {
@@ -203,6 +206,9 @@ impl Reconstructor for AnyReconstructor {
     fn take_gap_flag(&mut self) -> bool {
         self.inner_mut().take_gap_flag()
     }
+    fn connection_lost(&mut self) {
+        self.inner_mut().connection_lost()
+    }
 }
 
 /// State every reconstructor keeps: the book, the sync state, the counters and the gap flag.
@@ -249,6 +255,12 @@ impl Core {
     pub(crate) fn gap(&mut self) {
         self.stats.gaps += 1;
         self.gap_flag = true;
+    }
+
+    /// The feed dropped: a gap, then a resync.
+    pub(crate) fn connection_lost(&mut self) {
+        self.gap();
+        self.resync();
     }
 
     /// Clears the book and waits for a new snapshot.
