@@ -4,11 +4,16 @@
 //! minute-level capture (headless). Live and demo modes land with the feeds issue and answer
 //! "not built yet" with exit code 2.
 
+mod dash;
+mod demo;
 mod files;
+mod ingest;
+mod live;
 mod publish;
 mod raw;
 mod replay;
 mod session;
+mod status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -4,15 +4,14 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Instant;
 
 use liq_core::event::{Exchange, Market};
-use liq_core::normalize::{Batch, Frame, Normalizer, StreamKind};
-use liq_core::symbols::SymbolRegistry;
+use liq_core::normalize::StreamKind;
 use liq_store::capture::{LineReader, parse_line};
 
 use crate::files::DataDir;
+use crate::ingest::Ingest;
 use crate::replay::{ReplayOptions, build_engine};
 use crate::session::Session;
 
@@ -39,9 +38,7 @@ pub fn run(opts: &ReplayOptions<'_>) -> anyhow::Result<u64> {
     let started = Instant::now();
     let mut reader = LineReader::open(opts.file)
         .map_err(|e| anyhow::anyhow!("reading {}: {e}", opts.file.display()))?;
-    let registry = Arc::new(SymbolRegistry::default_registry());
-    let mut norm = Normalizer::new(Arc::clone(&registry));
-    let mut batch = Batch::default();
+    let mut ingest = Ingest::new();
     let mut session: Option<Session> = None;
     let (mut bad_lines, mut messages, mut last_ts) = (0u64, 0u64, 0.0f64);
     let mut read_error = None;
@@ -85,7 +82,7 @@ pub fn run(opts: &ReplayOptions<'_>) -> anyhow::Result<u64> {
         if session.is_none() {
             let out = DataDir::open(opts.data_dir)?;
             let mut engine = build_engine(opts.data_dir, opts.compat, ts)?;
-            engine.set_registry(Arc::clone(&registry));
+            engine.set_registry(ingest.registry());
             let mut fresh = Session::new(engine, out, opts.snapshot_every);
             fresh.publisher = crate::publish::start_or_warn(opts.api.as_ref());
             session = Some(fresh);
@@ -103,26 +100,20 @@ pub fn run(opts: &ReplayOptions<'_>) -> anyhow::Result<u64> {
         for p in s.engine.advance_to(ts) {
             s.on_products(p, ts);
         }
-        let frame = Frame {
+        let stream = rec
+            .stream
+            .as_deref()
+            .and_then(|x| StreamKind::from_str(x).ok());
+        ingest.message(
+            s,
             exchange,
             market,
-            stream: rec
-                .stream
-                .as_deref()
-                .and_then(|x| StreamKind::from_str(x).ok()),
-            instrument: rec.symbol.as_deref().filter(|x| *x != "*"),
-            payload: msg.get(),
-            receive_ts: ts,
-        };
-        norm.normalize(&frame, &mut batch);
+            stream,
+            rec.symbol.as_deref(),
+            msg.get(),
+            ts,
+        );
         messages += 1;
-        for ev in &batch.events {
-            if let Some(p) = s.publisher.as_mut() {
-                p.on_event(ev);
-            }
-            s.engine.on_event(ev);
-        }
-        batch.clear();
         s.drain(ts);
     }
     let minutes = match session.as_mut() {

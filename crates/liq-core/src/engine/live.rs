@@ -76,6 +76,7 @@ pub struct OiTracker {
     latest: IndexMap<Exchange, f64>,
     at_close: IndexMap<Exchange, f64>,
     series: f64,
+    last_partial: bool,
 }
 
 /// The OI part of a minute close.
@@ -96,6 +97,16 @@ impl OiTracker {
         if oi_base > 0.0 && oi_base.is_finite() {
             self.latest.insert(exchange, oi_base);
         }
+    }
+
+    /// The sum of every exchange's latest OI (`None` before the first).
+    pub fn last_total(&self) -> Option<f64> {
+        (!self.latest.is_empty()).then(|| self.latest.values().sum())
+    }
+
+    /// Whether the last minute close missed an exchange at one end.
+    pub fn last_partial(&self) -> bool {
+        self.last_partial
     }
 
     /// Continues the aggregate series from a restored value (the heatmap's last OI), so the
@@ -123,6 +134,7 @@ impl OiTracker {
             self.series += c;
         }
         self.at_close = self.latest.clone();
+        self.last_partial = partial;
         OiMinute {
             series: self.series,
             change,

@@ -1,0 +1,3 @@
+//! The terminal dashboard.
+
+pub mod model;
