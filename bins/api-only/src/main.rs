@@ -63,6 +63,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let options = Options {
         engine: true,
         cors_origin: args.cors_origin,
+        // The viewer's OI poller writes `oi_snapshot_{SYM}.json` each minute.
+        oi_poller: true,
         ..Options::default()
     };
     let dir = args.data_dir.clone();

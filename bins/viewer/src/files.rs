@@ -129,6 +129,16 @@ impl DataDir {
         }
     }
 
+    /// Writes a symbol's `/oi` body for readers (`oi_snapshot_{SYM}.json`).
+    pub fn write_oi(&mut self, symbol: &str, snap: &liq_api::OiSnapshot) {
+        let path = self.dir.join(liq_api::oi_file_name(symbol));
+        let mut body = liq_api::encode_oi(symbol, snap);
+        body.push(b'\n');
+        if let Err(e) = liq_store::atomic::write_atomic(&path, &body) {
+            self.failed("OI snapshot", &e);
+        }
+    }
+
     /// Writes every symbol's state: weights (the last adopted save) and zones.
     pub fn write_state(
         &mut self,

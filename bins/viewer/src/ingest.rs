@@ -110,8 +110,10 @@ impl Ingest {
                 }
                 _ => {}
             }
-            if let Some(p) = s.publisher.as_mut() {
-                p.on_event(ev);
+            if let Some((sym, snap)) = s.oi.on_event(ev)
+                && let Some(p) = s.publisher.as_ref()
+            {
+                p.set_oi(&sym, snap);
             }
             s.engine.on_event(ev);
         }

@@ -9,6 +9,7 @@ mod demo;
 mod files;
 mod ingest;
 mod live;
+mod oi;
 mod publish;
 mod raw;
 mod replay;

@@ -8,18 +8,13 @@ use std::path::Path;
 
 use liq_api::{AppState, Clock, ObBook, OiSnapshot, Options, Snapshot, Version};
 use liq_core::engine::{EngineManager, MinuteProducts};
-use liq_core::event::{EventKind, Exchange, MarketEvent};
 use liq_core::orderbook::frame::Frame;
 use tokio::sync::watch;
-
-/// How long an exchange's last open-interest value counts as current for `/oi`.
-const OI_FRESH_S: f64 = 120.0;
 
 /// The running embedded server and what the engine publishes into it.
 pub struct Publisher {
     state: AppState,
     books: HashMap<String, ObBook>,
-    oi: HashMap<String, [Option<(f64, f64)>; 3]>,
     stop: watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -107,7 +102,6 @@ impl Publisher {
         Ok(Publisher {
             state,
             books,
-            oi: HashMap::new(),
             stop,
             thread: Some(thread),
         })
@@ -163,35 +157,10 @@ impl Publisher {
         }
     }
 
-    /// Records an open-interest observation and republishes the symbol's `/oi` snapshot: the
-    /// exchanges whose last value is under two minutes old, in the spec's order.
-    pub fn on_event(&mut self, ev: &MarketEvent) {
-        let (EventKind::OpenInterest(oi), Some(symbol)) = (&ev.kind, ev.symbol.as_deref()) else {
-            return;
-        };
-        let Some(base) = oi.oi_base.filter(|v| v.is_finite() && *v >= 0.0) else {
-            return;
-        };
-        let idx = Exchange::ALL
-            .iter()
-            .position(|e| *e == ev.exchange)
-            .unwrap_or(0);
-        let now = ev.receive_ts;
-        let row = self.oi.entry(symbol.to_string()).or_default();
-        row[idx] = Some((base, now));
-        let per_exchange = Exchange::ALL
-            .iter()
-            .zip(row.iter())
-            .filter_map(|(e, v)| {
-                let (value, at) = (*v)?;
-                (now - at <= OI_FRESH_S).then_some((e.as_str(), value))
-            })
-            .collect();
+    /// Publishes a symbol's open-interest snapshot.
+    pub fn set_oi(&self, symbol: &str, snap: OiSnapshot) {
         if let Some(slot) = self.slot(symbol) {
-            slot.set_oi(OiSnapshot {
-                per_exchange,
-                ts: now,
-            });
+            slot.set_oi(snap);
         }
     }
 

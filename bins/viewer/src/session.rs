@@ -31,6 +31,8 @@ pub struct Session {
     frames: HashMap<String, Option<ObRingFile>>,
     /// The embedded API, when it runs.
     pub publisher: Option<Publisher>,
+    /// Open interest per symbol and exchange.
+    pub oi: crate::oi::OiBoard,
 }
 
 /// Frames kept in a symbol's order-book file.
@@ -50,6 +52,7 @@ impl Session {
             history: HashMap::new(),
             frames: HashMap::new(),
             publisher: None,
+            oi: crate::oi::OiBoard::default(),
         }
     }
 
@@ -137,6 +140,9 @@ impl Session {
         {
             self.last_written_minute = Some(p.minute_key);
             self.out.write_snapshots(&p);
+            if let Some(snap) = self.oi.snapshot(&p.symbol, p.ts) {
+                self.out.write_oi(&p.symbol, &snap);
+            }
             let saves = self.saves();
             self.out.write_state(&self.engine, &saves, ts);
         }
@@ -172,6 +178,9 @@ impl Session {
         for s in symbols {
             if let Some(p) = self.latest.get(&s) {
                 self.out.write_snapshots(p);
+                if let Some(snap) = self.oi.snapshot(&s, ts) {
+                    self.out.write_oi(&s, &snap);
+                }
             }
         }
         let saves = self.saves();

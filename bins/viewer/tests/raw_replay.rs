@@ -72,6 +72,17 @@ fn a_raw_capture_runs_the_live_code_path() {
         cycles.lines().count() >= 15,
         "one cycle record per minute closed"
     );
+    // The `/oi` body for api-only: the exchanges whose OI was recent at the end.
+    let oi: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("oi_snapshot_BTC.json")).unwrap()).unwrap();
+    assert_eq!(oi["symbol"], "BTC");
+    assert!(oi["aggregated_oi"].as_f64().unwrap() > 0.0, "{oi}");
+    assert!(
+        oi["per_exchange"]
+            .as_object()
+            .is_some_and(|m| !m.is_empty()),
+        "{oi}"
+    );
     assert!(
         !data.join("liq_api_snapshot_v2_ETH.json").exists(),
         "ETH had no data"

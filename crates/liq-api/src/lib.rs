@@ -19,7 +19,7 @@ pub use cache::{CACHE_CAPACITY, ResponseCache};
 pub use error::{ApiError, ParamError, ParamKind};
 pub use json::{minify, to_json};
 pub use load::{RELOAD_EVERY, ReloadReport, Reloader, load_dir, reload_loop};
-pub use oi::OiSnapshot;
+pub use oi::{OiSnapshot, encode_oi, oi_file_name, parse_oi};
 pub use orderbook::{BufferStats, ObBook, recon_file_name};
 pub use query::{Params, parse_float, parse_int};
 pub use routes::{HANDLER_TIMEOUT, PATHS, router};

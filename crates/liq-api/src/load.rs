@@ -34,6 +34,7 @@ pub struct Reloader {
     zone_mtimes: Vec<Option<SystemTime>>,
     /// `(size, modification time)` of each frame file when last tailed.
     ob_seen: Vec<Option<(u64, Option<SystemTime>)>>,
+    oi_mtimes: Vec<Option<SystemTime>>,
 }
 
 fn snapshot_path(dir: &Path, v: Version, sym: &str) -> PathBuf {
@@ -120,6 +121,26 @@ impl Reloader {
             if let Some(book) = book.tailed() {
                 slot.set_orderbook(Some(book));
                 report.published += 1;
+            }
+        }
+        // The OI snapshot files a viewer writes each minute.
+        self.oi_mtimes.resize(state.slots().len(), None);
+        for (i, slot) in state.slots().iter().enumerate() {
+            let path = dir.join(crate::oi::oi_file_name(slot.info.name));
+            let m = mtime(&path);
+            if m.is_none() || m == self.oi_mtimes[i] {
+                continue;
+            }
+            self.oi_mtimes[i] = m;
+            match std::fs::read(&path)
+                .ok()
+                .and_then(|b| crate::oi::parse_oi(&b))
+            {
+                Some(snap) => {
+                    slot.set_oi(snap);
+                    report.published += 1;
+                }
+                None => tracing::warn!(path = %path.display(), "OI file not read"),
             }
         }
         self.zone_mtimes.resize(state.slots().len(), None);

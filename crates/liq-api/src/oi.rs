@@ -19,6 +19,40 @@ impl OiSnapshot {
     }
 }
 
+/// The file a viewer writes each minute for readers (`api-only`): the `/oi` body.
+pub fn oi_file_name(symbol: &str) -> String {
+    format!("oi_snapshot_{symbol}.json")
+}
+
+/// The `/oi` body of `snap` (also the file's content).
+pub fn encode_oi(symbol: &str, snap: &OiSnapshot) -> Vec<u8> {
+    crate::json::to_json(&OiBody { symbol, snap }).unwrap_or_default()
+}
+
+/// Reads an OI file's body back (`None`: not an OI body); unknown exchanges are skipped.
+pub fn parse_oi(bytes: &[u8]) -> Option<OiSnapshot> {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        per_exchange: indexmap::IndexMap<String, f64>,
+        ts: f64,
+    }
+    let b: Body = serde_json::from_slice(bytes).ok()?;
+    let per_exchange = b
+        .per_exchange
+        .into_iter()
+        .filter_map(|(k, v)| {
+            liq_core::event::Exchange::ALL
+                .iter()
+                .find(|e| e.as_str() == k)
+                .map(|e| (e.as_str(), v))
+        })
+        .collect();
+    Some(OiSnapshot {
+        per_exchange,
+        ts: b.ts,
+    })
+}
+
 /// The `/oi` body: `{"symbol","aggregated_oi","per_exchange","ts"}`.
 pub(crate) struct OiBody<'a> {
     pub symbol: &'a str,
@@ -45,5 +79,25 @@ impl Serialize for OiBody<'_> {
         m.serialize_entry("per_exchange", &PerExchange(&self.snap.per_exchange))?;
         m.serialize_entry("ts", &self.snap.ts)?;
         m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_reads_back() {
+        let s = OiSnapshot {
+            per_exchange: vec![("binance", 80000.5), ("okx", 52653.571)],
+            ts: 1772245195.5,
+        };
+        let bytes = encode_oi("BTC", &s);
+        assert_eq!(
+            String::from_utf8(bytes.clone()).unwrap(),
+            r#"{"symbol":"BTC","aggregated_oi":132654.071,"per_exchange":{"binance":80000.5,"okx":52653.571},"ts":1772245195.5}"#
+        );
+        assert_eq!(parse_oi(&bytes), Some(s));
+        assert_eq!(parse_oi(b"[]"), None);
     }
 }
