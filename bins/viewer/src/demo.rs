@@ -7,7 +7,7 @@ use liq_core::event::{Exchange, Market, RatioKind};
 use liq_core::normalize::StreamKind;
 use liq_feeds::{MarketSource, WireMsg};
 
-use crate::ingest::Ingest;
+use crate::ingest::{Ingest, Raw};
 use crate::session::Session;
 use crate::status::StatusBoard;
 
@@ -40,16 +40,15 @@ fn rest(
 ) -> bool {
     match source.rest(Exchange::Binance, path, &query, now) {
         Some(a) if a.status == 200 => {
-            ingest.message_with(
-                session,
-                Exchange::Binance,
-                Market::Perp,
-                Some(stream),
-                Some(inst),
-                &a.body,
-                now,
-                |ev| board.on_event(ev),
-            );
+            let raw = Raw {
+                exchange: Exchange::Binance,
+                market: Market::Perp,
+                stream: Some(stream),
+                instrument: Some(inst),
+                payload: &a.body,
+                ts: now,
+            };
+            ingest.message(session, &raw, |ev| board.on_event(ev));
             true
         }
         Some(a) => {
@@ -85,16 +84,7 @@ pub fn history(
                 board.on_minute(&p);
                 session.on_products(p, m.ts);
             }
-            ingest.message_with(
-                session,
-                m.exchange,
-                m.market,
-                Some(m.stream),
-                Some(&m.instrument),
-                &m.payload,
-                m.ts,
-                |ev| board.on_event(ev),
-            );
+            ingest.message(session, &Raw::from(m), |ev| board.on_event(ev));
             session.drain(m.ts);
             report.messages += 1;
         }

@@ -10,11 +10,11 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use liq_core::event::Exchange;
+use liq_core::event::{Exchange, MarketEvent};
 use liq_feeds::WireMsg;
 
 use crate::dash::model::{ConnState, DashModel};
-use crate::ingest::Ingest;
+use crate::ingest::{Ingest, Raw};
 use crate::session::Session;
 use crate::status::StatusBoard;
 
@@ -94,7 +94,7 @@ pub fn run(
     // The boundary the last close was for: messages before it are late.
     let mut closed_boundary = close_at - 60.0 - CLOSE_GRACE_S;
     session.engine.advance_to(now);
-    let mut held: Vec<WireMsg> = Vec::new();
+    let mut held: Vec<MarketEvent> = Vec::new();
     let mut asked: HashMap<(Exchange, String), f64> = HashMap::new();
     let mut last_model = Instant::now() - MODEL_EVERY;
     while !o.stop.load(Ordering::Relaxed) {
@@ -103,15 +103,25 @@ pub fn run(
         match rx.recv_timeout(Duration::from_secs_f64(wait)) {
             Ok(LiveInput::Wire(m)) => {
                 report.messages += 1;
-                if m.ts >= close_at - CLOSE_GRACE_S {
-                    // In the grace window but of the next minute: after the close.
-                    held.push(m);
-                } else {
-                    if m.ts < closed_boundary {
-                        report.late += 1;
-                    }
-                    apply(session, ingest, board, &m);
-                }
+                // An event belongs to the minute of its exchange time (DECISIONS feeds 7):
+                // one of the next minute that arrives in the grace window waits for the
+                // close; one whose minute already closed counts in the current one (late).
+                let boundary = close_at - CLOSE_GRACE_S;
+                let mut late = 0;
+                ingest.message_split(
+                    session,
+                    &Raw::from(&m),
+                    |ev| {
+                        if event_time(ev) < closed_boundary {
+                            late += 1;
+                        }
+                        board.on_event(ev);
+                    },
+                    |ev| event_time(ev) >= boundary,
+                    &mut held,
+                );
+                report.late += late;
+                session.drain(m.ts);
             }
             Ok(LiveInput::Gap { exchange, reason }) => {
                 report.gaps += 1;
@@ -130,8 +140,8 @@ pub fn run(
             session.drain(now);
             closed_boundary = close_at - CLOSE_GRACE_S;
             close_at = next_close(now);
-            for m in std::mem::take(&mut held) {
-                apply(session, ingest, board, &m);
+            for ev in std::mem::take(&mut held) {
+                ingest.apply(session, &ev, |e| board.on_event(e));
             }
             ask_snapshots(session, o, &mut asked, now);
         }
@@ -150,18 +160,9 @@ pub fn run(
     report
 }
 
-fn apply(session: &mut Session, ingest: &mut Ingest, board: &mut StatusBoard, m: &WireMsg) {
-    ingest.message_with(
-        session,
-        m.exchange,
-        m.market,
-        Some(m.stream),
-        Some(&m.instrument),
-        &m.payload,
-        m.ts,
-        |ev| board.on_event(ev),
-    );
-    session.drain(m.ts);
+/// The time an event counts at: its exchange timestamp, else its receive time.
+fn event_time(ev: &MarketEvent) -> f64 {
+    ev.exchange_ts.unwrap_or(ev.receive_ts)
 }
 
 /// Asks the feeds for the Binance snapshots the books wait for (Bybit and OKX send theirs
@@ -185,5 +186,95 @@ fn ask_snapshots(
         }
         asked.insert(key.clone(), now);
         let _ = tx.send(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::mpsc::channel;
+
+    use liq_core::event::Market;
+    use liq_core::normalize::StreamKind;
+
+    use super::*;
+    use crate::files::DataDir;
+
+    fn mark(price: f64, exchange_ts: f64, receive_ts: f64) -> LiveInput {
+        let ms = (exchange_ts * 1000.0).round() as i64;
+        LiveInput::Wire(WireMsg {
+            ts: receive_ts,
+            exchange: Exchange::Binance,
+            market: Market::Perp,
+            instrument: "BTCUSDT".into(),
+            stream: StreamKind::MarkPrice,
+            topic: "btcusdt@markPrice@1s".into(),
+            payload: format!(
+                r#"{{"e":"markPriceUpdate","E":{ms},"s":"BTCUSDT","p":"{price}","i":"{price}","P":"{price}","r":"0.0001","T":{ms}}}"#
+            ),
+        })
+    }
+
+    /// Drives the loop with a hand-set clock: a mark before the boundary, one of the next
+    /// minute inside the grace window (held until the close), one of the closed minute after
+    /// the close (late).
+    #[test]
+    fn minutes_close_on_the_clock_with_held_and_late_events() {
+        let tmp = tempfile::tempdir().unwrap();
+        let engine = crate::replay::build_engine(
+            tmp.path(),
+            liq_core::compat::ReferenceCompat::fixed(),
+            60_010.0,
+        )
+        .unwrap();
+        let mut session = Session::new(engine, DataDir::open(tmp.path()).unwrap(), Some(1));
+        let mut ingest = Ingest::new();
+        session.engine.set_registry(ingest.registry());
+        let mut board = StatusBoard::default();
+        let now = Arc::new(Mutex::new(60_010.0f64));
+        let clock_now = Arc::clone(&now);
+        let (tx, rx) = channel();
+        let o = LiveOptions {
+            clock: Arc::new(move || *clock_now.lock().unwrap()),
+            speed: 1.0,
+            stop: Arc::new(AtomicBool::new(false)),
+            snapshots: None,
+            dash: None,
+            mode: "TEST".into(),
+            api: None,
+            conn: Box::new(|_| (ConnState::Live, 0)),
+            notices: Box::new(Vec::new),
+        };
+        let set = move |t: f64| *now.lock().unwrap() = t;
+        let driver = std::thread::spawn(move || {
+            tx.send(mark(65_000.0, 60_020.0, 60_020.1)).unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+            set(60_060.1); // inside the grace window
+            tx.send(mark(66_000.0, 60_060.05, 60_060.1)).unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+            set(60_060.3); // past the grace: the minute closes
+            std::thread::sleep(Duration::from_millis(1500));
+            tx.send(mark(64_000.0, 60_059.9, 60_060.4)).unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+        });
+        let report = run(&mut session, &mut ingest, &mut board, &rx, &o);
+        driver.join().unwrap();
+        assert_eq!(report.messages, 3);
+        assert_eq!(report.late, 1, "the event of the closed minute");
+        assert_eq!(
+            session.minutes, 1,
+            "one minute close, BTC (the others have no price)"
+        );
+        session.finish(60_061.0);
+        let feed = std::fs::read_to_string(tmp.path().join("plot_feed.jsonl")).unwrap();
+        let btc: serde_json::Value = feed
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|v| v["symbol"] == "BTC")
+            .unwrap();
+        assert_eq!(
+            btc["c"], 65_000.0,
+            "the held mark is not in the closed minute: {btc}"
+        );
     }
 }

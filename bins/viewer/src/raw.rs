@@ -11,7 +11,7 @@ use liq_core::normalize::StreamKind;
 use liq_store::capture::{LineReader, parse_line};
 
 use crate::files::DataDir;
-use crate::ingest::Ingest;
+use crate::ingest::{Ingest, Raw};
 use crate::replay::{ReplayOptions, build_engine};
 use crate::session::Session;
 
@@ -104,15 +104,15 @@ pub fn run(opts: &ReplayOptions<'_>) -> anyhow::Result<u64> {
             .stream
             .as_deref()
             .and_then(|x| StreamKind::from_str(x).ok());
-        ingest.message(
-            s,
+        let raw = Raw {
             exchange,
             market,
             stream,
-            rec.symbol.as_deref(),
-            msg.get(),
+            instrument: rec.symbol.as_deref(),
+            payload: msg.get(),
             ts,
-        );
+        };
+        ingest.message(s, &raw, |_| {});
         messages += 1;
         s.drain(ts);
     }
