@@ -4,6 +4,7 @@
 //! minute-level capture (headless). Live and demo modes land with the feeds issue and answer
 //! "not built yet" with exit code 2.
 
+mod dash;
 mod files;
 mod publish;
 mod raw;
