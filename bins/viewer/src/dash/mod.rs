@@ -63,8 +63,9 @@ static HOOK: Once = Once::new();
 pub fn run(model: Arc<ArcSwap<DashModel>>, stop: Arc<AtomicBool>) -> anyhow::Result<()> {
     require_terminal(io::stdout().is_terminal())?;
     let guard = TerminalGuard::enter().context("cannot set up the terminal")?;
+    // No `Terminal::clear` here: it asks the terminal for the cursor position, which some
+    // terminals never answer; the guard has cleared the alternate screen already.
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-    term.clear()?;
     let result = event_loop(&mut term, &model, &stop);
     drop(term);
     drop(guard);
@@ -146,7 +147,12 @@ impl TerminalGuard {
         // From here on the guard exists, so a failure below still restores.
         ACTIVE.store(true, Ordering::SeqCst);
         let guard = TerminalGuard;
-        execute!(io::stdout(), terminal::EnterAlternateScreen, cursor::Hide)?;
+        execute!(
+            io::stdout(),
+            terminal::EnterAlternateScreen,
+            terminal::Clear(terminal::ClearType::All),
+            cursor::Hide
+        )?;
         Ok(guard)
     }
 }

@@ -214,7 +214,8 @@ pub fn ratios(r: &RatioPanel, now: f64) -> Vec<Line<'static>> {
     ]
 }
 
-/// The feed totals over every exchange: messages, liquidations, reconnects, errors.
+/// The feed totals over every exchange (messages, liquidations, reconnects, errors) and the
+/// events the service dropped or moved (duplicates, late events).
 pub fn totals(model: &DashModel) -> Line<'static> {
     let sum = |f: fn(&ExchangeRow) -> u64| {
         model
@@ -223,11 +224,13 @@ pub fn totals(model: &DashModel) -> Line<'static> {
             .fold(0u64, |acc, e| acc.saturating_add(f(e)))
     };
     let text = format!(
-        " msgs {} · liqs {} · reconnects {} · errors {}",
+        " msgs {} · liqs {} · reconn {} · errors {} · dups {} · late {}",
         fmt::count(sum(|e| e.messages)),
         fmt::count(sum(|e| e.liquidations)),
         fmt::count(sum(|e| e.reconnects)),
         fmt::count(sum(|e| e.errors)),
+        fmt::count(model.duplicates),
+        fmt::count(model.late_events),
     );
     Line::styled(text, DIM)
 }

@@ -121,6 +121,8 @@ fn rich() -> DashModel {
             ts: Some(NOW - 185.0),
         },
         notices: Vec::new(),
+        duplicates: 3,
+        late_events: 1,
     }
 }
 
@@ -211,6 +213,7 @@ fn rich_model_120x40() {
         "1.8523 (64.9% L)",
         "as of 3m05s ago",
         "msgs 37,037,034",
+        "reconn 6 · errors 17 · dups 3 · late 1",
     ] {
         assert!(t.contains(key), "missing {key:?} in\n{t}");
     }
@@ -414,4 +417,51 @@ fn log_lines_go_to_the_file() {
         text.contains("WARN") && text.contains("bybit reconnecting"),
         "{text}"
     );
+}
+
+#[test]
+#[ignore = "needs a terminal: script -qec 'cargo test -p viewer pty_smoke -- --ignored' /dev/null"]
+fn pty_smoke() {
+    let model = std::sync::Arc::new(ArcSwap::from_pointee(rich()));
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let s2 = stop.clone();
+    let m2 = model.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        m2.store(std::sync::Arc::new(with_notices()));
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        s2.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    super::run(model, stop).unwrap();
+    assert!(!ratatui::crossterm::terminal::is_raw_mode_enabled().unwrap());
+}
+
+#[test]
+#[ignore = "needs a terminal and a q on stdin: (sleep 1; printf q) | script -qec 'cargo test -p viewer pty_quit -- --ignored' /dev/null"]
+fn pty_quit_key_sets_stop() {
+    let model = std::sync::Arc::new(ArcSwap::from_pointee(rich()));
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let timed_out = std::sync::Arc::new(AtomicBool::new(false));
+    let (s2, t2) = (stop.clone(), timed_out.clone());
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(10));
+        t2.store(true, std::sync::atomic::Ordering::SeqCst);
+        s2.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    super::run(model, stop.clone()).unwrap();
+    assert!(stop.load(std::sync::atomic::Ordering::SeqCst));
+    assert!(!timed_out.load(std::sync::atomic::Ordering::SeqCst));
+}
+
+#[test]
+#[ignore = "needs a terminal: script -qec 'cargo test -p viewer pty_panic -- --ignored' /dev/null"]
+fn pty_panic_restores_the_terminal() {
+    let caught = std::panic::catch_unwind(|| {
+        let _guard = super::TerminalGuard::enter().unwrap();
+        assert!(ratatui::crossterm::terminal::is_raw_mode_enabled().unwrap());
+        panic!("boom inside the dashboard");
+    });
+    assert!(caught.is_err());
+    assert!(!ratatui::crossterm::terminal::is_raw_mode_enabled().unwrap());
+    assert!(!super::ACTIVE.load(std::sync::atomic::Ordering::SeqCst));
 }
