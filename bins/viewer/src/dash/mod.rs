@@ -66,7 +66,7 @@ pub fn run(model: Arc<ArcSwap<DashModel>>, stop: Arc<AtomicBool>) -> anyhow::Res
     // No `Terminal::clear` here: it asks the terminal for the cursor position, which some
     // terminals never answer; the guard has cleared the alternate screen already.
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-    let result = event_loop(&mut term, &model, &stop);
+    let result = event_loop(&mut term, &model, &stop, &ACTIVE);
     drop(term);
     drop(guard);
     result
@@ -81,10 +81,14 @@ fn require_terminal(is_tty: bool) -> anyhow::Result<()> {
 }
 
 /// Draws every [`FRAME`] and reads keys in between.
+///
+/// `screen` says whether the terminal is still ours: a panic on another thread restores it
+/// from the panic hook, and drawing on would then bury the panic message.
 fn event_loop<B: Backend>(
     term: &mut Terminal<B>,
     model: &ArcSwap<DashModel>,
     stop: &AtomicBool,
+    screen: &AtomicBool,
 ) -> anyhow::Result<()>
 where
     B::Error: Send + Sync + 'static,
@@ -92,6 +96,9 @@ where
     loop {
         if stop.load(Ordering::SeqCst) {
             return Ok(());
+        }
+        if !screen.load(Ordering::SeqCst) {
+            bail!("the terminal was restored after a panic; the dashboard stops");
         }
         let snapshot = model.load_full();
         term.draw(|f| render::draw(f, &snapshot))?;

@@ -395,9 +395,21 @@ fn event_loop_returns_when_stop_is_set() {
     // `stop` already set: no key is read, the loop returns without drawing.
     let model = ArcSwap::from_pointee(rich());
     let stop = AtomicBool::new(true);
+    let screen = AtomicBool::new(true);
     let mut term = Terminal::new(TestBackend::new(40, 5)).unwrap();
-    super::event_loop(&mut term, &model, &stop).unwrap();
+    super::event_loop(&mut term, &model, &stop, &screen).unwrap();
     assert!(!text(term.backend().buffer()).contains(" LIQ "));
+}
+
+#[test]
+fn event_loop_stops_when_the_screen_was_restored() {
+    // A panic elsewhere restored the terminal: stop with an error rather than draw on.
+    let model = ArcSwap::from_pointee(rich());
+    let stop = AtomicBool::new(false);
+    let screen = AtomicBool::new(false);
+    let mut term = Terminal::new(TestBackend::new(40, 5)).unwrap();
+    let err = super::event_loop(&mut term, &model, &stop, &screen).unwrap_err();
+    assert!(err.to_string().contains("panic"), "{err}");
 }
 
 #[test]
