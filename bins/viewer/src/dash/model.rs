@@ -151,4 +151,8 @@ pub struct DashModel {
     pub ratios: RatioPanel,
     /// Notices for the operator, newest last (e.g. "exchanges unreachable: try --demo").
     pub notices: Vec<String>,
+    /// Liquidations dropped as duplicates across reconnects (DECISIONS feeds 4), footer.
+    pub duplicates: u64,
+    /// Events that arrived after their minute closed, counted into the next (DECISIONS feeds 7).
+    pub late_events: u64,
 }
