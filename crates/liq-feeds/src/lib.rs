@@ -3,7 +3,11 @@
 
 pub mod clock;
 pub mod conn;
+pub mod feeds;
+pub mod record;
+pub mod rest;
 pub mod wire;
 
 pub use conn::{FeedEvent, Gap, GapReason, StatusChange};
+pub use feeds::{ExchangeStatus, Feeds, FeedsConfig, FeedsError, FeedsHandle};
 pub use wire::{MarketSource, RestAnswer, Via, WireMsg};

@@ -271,20 +271,20 @@ pub fn bybit_connections(
     shard(&topics, usize::MAX, max_args_chars.saturating_sub(2), |t| {
         t.len() + 3
     })
-        .into_iter()
-        .enumerate()
-        .map(|(i, group)| ConnSpec {
-            exchange: Exchange::Bybit,
-            name: format!("bybit-{i}"),
-            url: url.to_owned(),
-            topics: group,
-            heartbeat: Heartbeat::Interval {
-                text: r#"{"op":"ping"}"#.to_owned(),
-                every: Duration::from_secs(20),
-            },
-            timing: ConnTiming::for_exchange(Exchange::Bybit),
-        })
-        .collect()
+    .into_iter()
+    .enumerate()
+    .map(|(i, group)| ConnSpec {
+        exchange: Exchange::Bybit,
+        name: format!("bybit-{i}"),
+        url: url.to_owned(),
+        topics: group,
+        heartbeat: Heartbeat::Interval {
+            text: r#"{"op":"ping"}"#.to_owned(),
+            every: Duration::from_secs(20),
+        },
+        timing: ConnTiming::for_exchange(Exchange::Bybit),
+    })
+    .collect()
 }
 
 /// OKX: `liquidation-orders` (instType SWAP) plus `{book_channel}`, `trades`, `open-interest`,
@@ -345,7 +345,10 @@ mod tests {
             "wss://fstream.binance.com/market/stream?streams=btcusdt@aggTrade/btcusdt@markPrice@1s/ethusdt@aggTrade/ethusdt@markPrice@1s/solusdt@aggTrade/solusdt@markPrice@1s/!forceOrder@arr"
         );
         assert!(c[1].subscribe_messages().is_empty());
-        assert_eq!(c[1].instruments(), syms(&["*", "BTCUSDT", "ETHUSDT", "SOLUSDT"]));
+        assert_eq!(
+            c[1].instruments(),
+            syms(&["*", "BTCUSDT", "ETHUSDT", "SOLUSDT"])
+        );
         assert!(c[0].timing.max_lifetime.unwrap() < Duration::from_secs(24 * 3600));
     }
 
@@ -420,7 +423,9 @@ mod tests {
         assert_eq!(r.len(), 2);
         assert!(r[0].contains("unsubscribe") && r[1].contains("\"subscribe\""));
         assert_eq!(c[0].instruments(), syms(&["*", "BTC-USDT-SWAP"]));
-        assert!(matches!(c[0].heartbeat, Heartbeat::Idle { ref text, after } if text == "ping" && after == Duration::from_secs(25)));
+        assert!(
+            matches!(c[0].heartbeat, Heartbeat::Idle { ref text, after } if text == "ping" && after == Duration::from_secs(25))
+        );
     }
 
     #[test]
@@ -428,7 +433,11 @@ mod tests {
         let v: Vec<u32> = (0..10).collect();
         assert_eq!(shard(&v, 3, usize::MAX, |_| 1).len(), 4);
         assert_eq!(shard(&v, usize::MAX, 5, |_| 2).len(), 5);
-        assert_eq!(shard(&v, usize::MAX, 1, |_| 7).len(), 10, "oversized items alone");
+        assert_eq!(
+            shard(&v, usize::MAX, 1, |_| 7).len(),
+            10,
+            "oversized items alone"
+        );
         assert!(shard::<u32>(&[], 3, 3, |_| 1).is_empty());
     }
 }

@@ -290,8 +290,11 @@ mod tests {
         assert_eq!(classify(Exchange::Bybit, pong), Inbound::Pong);
         let ack = r#"{"success":true,"ret_msg":"","conn_id":"x","op":"subscribe"}"#;
         assert_eq!(classify(Exchange::Bybit, ack), Inbound::Control);
-        let nack = r#"{"success":false,"ret_msg":"error:handler not found,topic:foo","op":"subscribe"}"#;
-        assert!(matches!(classify(Exchange::Bybit, nack), Inbound::Rejected(m) if m.contains("handler not found")));
+        let nack =
+            r#"{"success":false,"ret_msg":"error:handler not found,topic:foo","op":"subscribe"}"#;
+        assert!(
+            matches!(classify(Exchange::Bybit, nack), Inbound::Rejected(m) if m.contains("handler not found"))
+        );
         assert_eq!(bybit_stream_kind("orderbook.50.ETHUSDT"), StreamKind::Depth);
         assert_eq!(bybit_stream_kind("tickers.ETHUSDT"), StreamKind::Ticker);
         assert_eq!(bybit_stream_kind("publicTrade.ETHUSDT"), StreamKind::Trades);
@@ -311,7 +314,12 @@ mod tests {
         );
         let t = r#"{"arg":{"channel":"books","instId":"BTC-USDT-SWAP"},"action":"snapshot","data":[{}]}"#;
         match classify(Exchange::Okx, t) {
-            Inbound::Data { topic, instrument, stream, .. } => {
+            Inbound::Data {
+                topic,
+                instrument,
+                stream,
+                ..
+            } => {
                 assert_eq!(topic, "books:BTC-USDT-SWAP");
                 assert_eq!(instrument, "BTC-USDT-SWAP");
                 assert_eq!(stream, StreamKind::Depth);
@@ -322,7 +330,9 @@ mod tests {
         let ack = r#"{"event":"subscribe","arg":{"channel":"books","instId":"BTC-USDT-SWAP"},"connId":"a"}"#;
         assert_eq!(classify(Exchange::Okx, ack), Inbound::Control);
         let err = r#"{"event":"error","code":"60012","msg":"Invalid request","connId":"a"}"#;
-        assert!(matches!(classify(Exchange::Okx, err), Inbound::Rejected(m) if m.contains("60012")));
+        assert!(
+            matches!(classify(Exchange::Okx, err), Inbound::Rejected(m) if m.contains("60012"))
+        );
         assert_eq!(classify(Exchange::Okx, "garbage{"), Inbound::Invalid);
         assert_eq!(okx_stream_kind("open-interest"), StreamKind::OpenInterest);
         assert_eq!(okx_stream_kind("funding-rate"), StreamKind::Funding);

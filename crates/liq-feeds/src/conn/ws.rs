@@ -447,7 +447,7 @@ impl Task {
                 self.stats.on_parse_error();
                 let n = self.stats.snapshot().parse_errors;
                 // Rate-limited: the first ten, then every hundredth.
-                if n <= 10 || n % 100 == 0 {
+                if n <= 10 || n.is_multiple_of(100) {
                     let sample: String = text.chars().take(120).collect();
                     warn!(connection = %self.spec.name, parse_errors = n, "frame is not JSON, skipped: {sample:?}");
                 }
