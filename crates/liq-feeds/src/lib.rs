@@ -9,5 +9,5 @@ pub mod rest;
 pub mod wire;
 
 pub use conn::{FeedEvent, Gap, GapReason, StatusChange};
-pub use feeds::{ExchangeStatus, Feeds, FeedsConfig, FeedsError, FeedsHandle};
+pub use feeds::{ExchangeStatus, Feeds, FeedsConfig, FeedsError, FeedsHandle, frame_of};
 pub use wire::{MarketSource, RestAnswer, Via, WireMsg};

@@ -7,7 +7,7 @@ pub mod config;
 use std::sync::Arc;
 
 use liq_core::event::{Exchange, Market, RatioKind};
-use liq_core::normalize::StreamKind;
+use liq_core::normalize::{Frame, StreamKind};
 use liq_core::symbols::SymbolRegistry;
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -29,9 +29,23 @@ use crate::rest::{
     Gate, LimitSnapshot, OkxContracts, PollerSpec, RestClient, SnapshotFetcher,
     parse_okx_instruments, spawn_poller,
 };
+use crate::wire::WireMsg;
 
 use config::secs;
 pub use config::{BinanceConfig, BybitConfig, FeedsConfig, OkxConfig};
+
+/// The normalizer's view of a feed message: stream and instrument hints from the connection
+/// (REST answers do not always name their instrument; `*` gives no hint).
+pub fn frame_of(m: &WireMsg) -> Frame<'_> {
+    Frame {
+        exchange: m.exchange,
+        market: m.market,
+        stream: (m.stream != StreamKind::Unknown).then_some(m.stream),
+        instrument: (m.instrument != "*").then_some(m.instrument.as_str()),
+        payload: &m.payload,
+        receive_ts: m.ts,
+    }
+}
 
 /// Why the feeds could not start.
 #[derive(Debug, thiserror::Error)]

@@ -85,6 +85,7 @@ pub fn spawn_poller(
     cancel: CancellationToken,
 ) -> (Arc<ConnStats>, JoinHandle<()>) {
     let stats = Arc::new(ConnStats::new(spec.exchange, spec.name.clone()));
+    stats.set_state(ConnState::Connecting);
     let st = stats.clone();
     let task = async move {
         let mut tick = tokio::time::interval(spec.every);
