@@ -1,0 +1,1 @@
+//! A [`MarketSource`](crate::MarketSource) over a capture-v1 file (placeholder).
