@@ -246,10 +246,11 @@ impl Conn {
                 f.raw.clone()
             };
             self.last_data = Some(text.clone());
+            // Counted before the write so that a client that saw the frame sees the count.
+            Counters::inc(&self.counters().messages_sent);
             if !self.send(Message::Text(text)).await {
                 return false;
             }
-            Counters::inc(&self.counters().messages_sent);
         }
         true
     }
@@ -373,10 +374,10 @@ impl Conn {
                     }
                     if !self.stalled() {
                         let payload = format!("{}", (self.shared.now() * 1000.0) as i64);
+                        Counters::inc(&self.counters().pings_sent);
                         if !self.send(Message::Ping(payload.into_bytes().into())).await {
                             return End::Client;
                         }
-                        Counters::inc(&self.counters().pings_sent);
                     }
                 }
                 _ = check_iv.tick() => {
