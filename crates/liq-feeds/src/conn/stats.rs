@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use liq_core::event::Exchange;
+use liq_core::normalize::StreamKind;
 use serde::Serialize;
 
 /// The state of one connection.
@@ -67,6 +68,14 @@ pub struct ConnStats {
     pings_sent: AtomicU64,
     pings_received: AtomicU64,
     last_message_ts: AtomicU64,
+    last_by_stream: [AtomicU64; StreamKind::ALL.len()],
+}
+
+fn stream_slot(kind: StreamKind) -> usize {
+    StreamKind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(StreamKind::ALL.len() - 1)
 }
 
 /// A copy of [`ConnStats`] at one moment.
@@ -114,6 +123,7 @@ impl ConnStats {
             pings_sent: AtomicU64::new(0),
             pings_received: AtomicU64::new(0),
             last_message_ts: AtomicU64::new(0),
+            last_by_stream: Default::default(),
         }
     }
 
@@ -132,6 +142,17 @@ impl ConnStats {
         self.messages.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(len as u64, Ordering::Relaxed);
         self.last_message_ts.store(ts.to_bits(), Ordering::Relaxed);
+    }
+
+    /// Records the receive time of a data message of `kind`.
+    pub fn on_stream(&self, kind: StreamKind, ts: f64) {
+        self.last_by_stream[stream_slot(kind)].store(ts.to_bits(), Ordering::Relaxed);
+    }
+
+    /// Receive time of the last data message of `kind`.
+    pub fn last_stream_ts(&self, kind: StreamKind) -> Option<f64> {
+        let bits = self.last_by_stream[stream_slot(kind)].load(Ordering::Relaxed);
+        (bits != 0).then(|| f64::from_bits(bits))
     }
 
     /// Counts a message that was not JSON.

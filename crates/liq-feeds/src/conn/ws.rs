@@ -418,6 +418,7 @@ impl Task {
                 stream,
                 payload,
             } => {
+                self.stats.on_stream(stream, ts);
                 let msg = WireMsg {
                     ts,
                     exchange: ex,

@@ -132,6 +132,10 @@ pub struct FeedsConfig {
     /// Connection timing for every connection instead of the exchange defaults (tests).
     #[serde(skip)]
     pub timing: Option<ConnTiming>,
+    /// Heartbeat interval (or idle time) for every connection instead of the documented ones
+    /// (tests).
+    #[serde(skip)]
+    pub heartbeat: Option<Duration>,
 }
 
 impl Default for FeedsConfig {
@@ -143,6 +147,7 @@ impl Default for FeedsConfig {
             rest_timeout_secs: 10.0,
             backoff: BackoffConfig::default(),
             timing: None,
+            heartbeat: None,
         }
     }
 }

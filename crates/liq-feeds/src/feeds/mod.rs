@@ -19,7 +19,7 @@ use crate::clock::SharedClock;
 use crate::conn::plan::{BinancePlan, binance_connections, bybit_connections, okx_connections};
 use crate::conn::ws::topic_stream;
 use crate::conn::{
-    ConnCommand, ConnHandle, ConnSnapshot, ConnSpec, ConnState, ConnStats, FeedEvent,
+    ConnCommand, ConnHandle, ConnSnapshot, ConnSpec, ConnState, ConnStats, FeedEvent, Heartbeat,
     spawn_connection, tls_config,
 };
 use crate::rest::endpoints::{
@@ -154,9 +154,15 @@ impl Feeds {
                 &c.book_channel,
             ));
         }
-        if let Some(t) = config.timing {
-            for s in &mut specs {
+        for s in &mut specs {
+            if let Some(t) = config.timing {
                 s.timing = t;
+            }
+            if let Some(d) = config.heartbeat {
+                match &mut s.heartbeat {
+                    Heartbeat::Protocol(every) | Heartbeat::Interval { every, .. } => *every = d,
+                    Heartbeat::Idle { after, .. } => *after = d,
+                }
             }
         }
         specs
@@ -271,7 +277,8 @@ impl Feeds {
                 let now = gclock.now();
                 ticker_conns.iter().any(|s| {
                     s.state() != ConnState::Live
-                        || s.last_message_ts().is_none_or(|t| now - t > stale_after)
+                        || s.last_stream_ts(StreamKind::Ticker)
+                            .is_none_or(|t| now - t > stale_after)
                 })
             });
             let syms = ids(registry, Exchange::Bybit);
