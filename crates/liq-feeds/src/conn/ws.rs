@@ -329,6 +329,11 @@ impl Task {
                         Some(Err(e)) => return (End::Failed(e.to_string()), got_data),
                         Some(Ok(m)) => m,
                     };
+                    // A pong answering our own protocol ping proves the socket, not the feed:
+                    // only frames the server sends on its own count as inbound.
+                    if matches!(msg, Message::Pong(_)) {
+                        continue;
+                    }
                     last_rx = now;
                     idle_ping_sent = false;
                     if self.stats.state() == ConnState::Stale {
