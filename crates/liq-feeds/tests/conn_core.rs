@@ -427,3 +427,29 @@ async fn a_refused_dial_backs_off_and_recovers() {
     assert!(c.handle.stats.snapshot().reconnects >= 1);
     c.stop().await;
 }
+
+#[tokio::test]
+async fn a_connection_is_renewed_before_its_lifetime_limit() {
+    let (n_tx, mut conns) = mpsc::unbounded_channel::<usize>();
+    let url = serve(move |n, mut ws| {
+        let n_tx = n_tx.clone();
+        async move {
+            n_tx.send(n).unwrap();
+            loop {
+                if ws.send(Message::text(LIQ)).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    })
+    .await;
+    let mut spec = bybit_spec(url, Duration::from_secs(20));
+    spec.timing.max_lifetime = Some(Duration::from_millis(400));
+    let mut c = start(spec);
+    assert_eq!(c.gap().await, GapReason::Rotated);
+    c.wire().await;
+    assert_eq!(conns.recv().await, Some(0));
+    assert_eq!(conns.recv().await, Some(1));
+    c.stop().await;
+}

@@ -398,11 +398,18 @@ impl FeedsHandle {
     }
 
     /// Stops every connection (closing them cleanly) and poller, and waits for the tasks.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
         self.cancel.cancel();
-        for t in self.tasks {
+        for t in std::mem::take(&mut self.tasks) {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(3), t).await;
         }
+    }
+}
+
+impl Drop for FeedsHandle {
+    /// Dropping the handle stops the tasks too (without waiting for them).
+    fn drop(&mut self) {
+        self.cancel.cancel();
     }
 }
 
