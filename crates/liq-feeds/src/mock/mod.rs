@@ -72,6 +72,8 @@ pub use counters::MockCounters;
 pub use rest::RestFault;
 pub use vec_source::VecSource;
 
+pub(crate) use okx::arg_key as okx_arg_key;
+
 use crate::wire::{MarketSource, WireMsg};
 use counters::Counters;
 use router::{Ctl, Router};
