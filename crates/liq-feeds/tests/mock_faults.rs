@@ -276,3 +276,21 @@ async fn a_client_that_does_not_read_is_disconnected_and_counted() {
     );
     mock.shutdown().await;
 }
+
+#[tokio::test]
+async fn connections_close_at_the_maximum_age() {
+    let cfg = MockConfig {
+        max_connection_age: Some(Duration::from_millis(50)),
+        ..fast(1)
+    };
+    let mock = MockExchange::start(Box::new(VecSource::default()), cfg)
+        .await
+        .unwrap();
+    let mut ws = connect(&format!("{}/market/ws", mock.ws_url(Exchange::Binance))).await;
+    assert!(matches!(next_ev(&mut ws).await, Ev::Close));
+    assert!(
+        mock.wait_until(Exchange::Binance, DEADLINE, |c| c.age_closes == 1)
+            .await
+    );
+    mock.shutdown().await;
+}

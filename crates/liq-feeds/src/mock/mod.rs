@@ -108,6 +108,9 @@ pub struct MockConfig {
     pub binance_pong_timeout: Duration,
     /// Binance streams per connection (docs: 1024 on the current page, 200 on an older one).
     pub binance_max_streams: usize,
+    /// Binance closes a connection that sends more messages than this in one second
+    /// (documented: 10 incoming messages per second per connection).
+    pub binance_max_messages_per_sec: u32,
     /// Bybit closes a connection with no traffic either way for this long (documented: 10 min).
     pub bybit_idle_timeout: Duration,
     /// Bybit: total characters of one connection's subscribed `args` (documented: 21,000).
@@ -140,6 +143,7 @@ impl Default for MockConfig {
             binance_ping_interval: Duration::from_secs(180),
             binance_pong_timeout: Duration::from_secs(600),
             binance_max_streams: 200,
+            binance_max_messages_per_sec: 10,
             bybit_idle_timeout: Duration::from_secs(600),
             bybit_max_args_chars: 21_000,
             okx_idle_timeout: Duration::from_secs(30),
