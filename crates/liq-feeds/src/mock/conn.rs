@@ -220,7 +220,8 @@ impl Conn {
                         .map(|t| self.session.key(self.exchange, t))
                         .collect();
                     let replay = self.shared.cfg.replay_on_subscribe;
-                    let r = lock(&self.shared.router).subscribe(self.id, &keys, replay);
+                    let now = self.shared.now();
+                    let r = lock(&self.shared.router).subscribe(self.id, &keys, replay, now);
                     self.shared.sub_changed.notify_waiters();
                     if r.overflow {
                         Counters::inc(&self.counters().slow_disconnects);
@@ -334,8 +335,11 @@ impl Conn {
         );
         ping_iv.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let idle = self.session.idle_timeout(&cfg);
-        let check_every = idle
+        let check_every = [idle, cfg.max_connection_age]
+            .into_iter()
+            .flatten()
             .map(|d| d / 4)
+            .min()
             .unwrap_or(Duration::from_secs(1))
             .clamp(Duration::from_millis(5), Duration::from_secs(1));
         let mut check_iv = interval(check_every);
