@@ -16,9 +16,24 @@
 //!
 //! WebSocket connections are accepted with tokio-tungstenite directly on the TCP stream (so a
 //! fault can reset the socket); REST is a small axum fallback handler that forwards every GET to
-//! [`MarketSource::rest`]. The protocol details each exchange module reproduces, with the
-//! documentation they follow, are in [`binance`], [`bybit`] and [`okx`] (private modules; see
-//! their source).
+//! [`MarketSource::rest`].
+//!
+//! # Protocols (each module in `src/mock/` cites the documentation it follows)
+//!
+//! - Binance USD-M: combined streams in the URL (frames `{"stream":..,"data":..}`) or live
+//!   `{"method":"SUBSCRIBE","params":[..],"id":N}` -> `{"result":null,"id":N}` (also
+//!   `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY combined`); the 2026-04-23 tier split
+//!   (`@depth`/`@bookTicker`/`@trade` on `/public`, the rest on `/market`; a stream on the wrong
+//!   tier is acknowledged and never served); WebSocket Pings every
+//!   [`MockConfig::binance_ping_interval`], closed without a Pong for
+//!   [`MockConfig::binance_pong_timeout`]; at most 200 streams and 10 client messages per second
+//!   per connection.
+//! - Bybit v5: `{"op":"subscribe","args":[..],"req_id":..}` ->
+//!   `{"success":true,"ret_msg":"","conn_id":..,"req_id":..,"op":"subscribe"}`, failures with
+//!   `"success":false` (unknown topic, already subscribed, `args` over 21,000 characters);
+//!   `{"op":"ping"}` -> `{"success":true,"ret_msg":"pong",..,"op":"ping"}`; idle close.
+//! - OKX v5: one `{"event":"subscribe","arg":..,"connId":..}` per arg, `{"event":"error",
+//!   "code":"60018"|"60012",..}` for bad args or JSON; text `ping` -> `pong`; idle close (30 s).
 //!
 //! # Time
 //!
