@@ -254,3 +254,32 @@ async fn stream_limit_and_bad_paths() {
     assert_eq!((c.subscribe_errors, c.subscriptions), (1, 3));
     mock.shutdown().await;
 }
+
+#[tokio::test]
+async fn too_many_messages_a_second_close_the_connection() {
+    let cfg = MockConfig {
+        binance_max_messages_per_sec: 3,
+        ..fast(1)
+    };
+    let mock = MockExchange::start(Box::new(VecSource::default()), cfg)
+        .await
+        .unwrap();
+    let mut ws = connect(&format!("{}/market/ws", mock.ws_url(Exchange::Binance))).await;
+    // Four messages sent back to back (microseconds apart, well inside one second).
+    for id in 0..4 {
+        send(
+            &mut ws,
+            &format!(r#"{{"method":"LIST_SUBSCRIPTIONS","id":{id}}}"#),
+        )
+        .await;
+    }
+    for id in 0..3 {
+        assert_eq!(json(&next_text(&mut ws).await)["id"], id);
+    }
+    assert!(matches!(next_ev(&mut ws).await, Ev::Close));
+    assert!(
+        mock.wait_until(Exchange::Binance, DEADLINE, |c| c.rate_limit_closes == 1)
+            .await
+    );
+    mock.shutdown().await;
+}

@@ -13,7 +13,10 @@
 //!   `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`/`GET_PROPERTY` (`combined`); errors as
 //!   `{"error":{"code":C,"msg":".."},"id":N}` (codes 0..3 of the docs' error table).
 //! - at most `binance_max_streams` (200) streams per connection: more in the URL refuses the
-//!   handshake (HTTP 400), more by `SUBSCRIBE` answers error code 2 and subscribes nothing.
+//!   handshake (HTTP 400), more by `SUBSCRIBE` answers error code 2 and subscribes nothing;
+//! - more than 10 client messages in one second closes the connection (code 1008);
+//! - only `Market::Perp` messages are served (spot and COIN-M hosts are not modelled; COIN-M
+//!   instruments recorded as `perp` are served like USD-M ones).
 
 use std::collections::BTreeSet;
 

@@ -101,6 +101,7 @@ async fn handle(tcp: TcpStream, exchange: Exchange, shared: Arc<Shared>) {
         last_activity: Instant::now(),
         last_pong: Instant::now(),
         last_data: None,
+        msg_window: (Instant::now(), 0),
     };
     let end = conn.run(actions, data_rx, ctl_rx).await;
     if lock(&shared.router).unregister(id) {
@@ -132,6 +133,8 @@ struct Conn {
     last_activity: Instant,
     last_pong: Instant,
     last_data: Option<Utf8Bytes>,
+    /// Start of the current one-second window and the client messages in it.
+    msg_window: (Instant, u32),
 }
 
 impl Conn {
@@ -148,6 +151,21 @@ impl Conn {
             }
             None => false,
         }
+    }
+
+    /// Counts a client message; `true` when it passes the Binance per-second limit.
+    fn over_message_rate(&mut self, cfg: &super::MockConfig) -> bool {
+        if !self.session.server_pings() {
+            return false;
+        }
+        let now = Instant::now();
+        let (start, n) = &mut self.msg_window;
+        if now.duration_since(*start) >= Duration::from_secs(1) {
+            *start = now;
+            *n = 0;
+        }
+        *n += 1;
+        *n > cfg.binance_max_messages_per_sec
     }
 
     /// Sends one message within the write timeout; `false` when the connection must end.
@@ -202,7 +220,8 @@ impl Conn {
                         .map(|t| self.session.key(self.exchange, t))
                         .collect();
                     let replay = self.shared.cfg.replay_on_subscribe;
-                    let r = lock(&self.shared.router).subscribe(self.id, &keys, replay);
+                    let now = self.shared.now();
+                    let r = lock(&self.shared.router).subscribe(self.id, &keys, replay, now);
                     self.shared.sub_changed.notify_waiters();
                     if r.overflow {
                         Counters::inc(&self.counters().slow_disconnects);
@@ -316,8 +335,11 @@ impl Conn {
         );
         ping_iv.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let idle = self.session.idle_timeout(&cfg);
-        let check_every = idle
+        let check_every = [idle, cfg.max_connection_age]
+            .into_iter()
+            .flatten()
             .map(|d| d / 4)
+            .min()
             .unwrap_or(Duration::from_secs(1))
             .clamp(Duration::from_millis(5), Duration::from_secs(1));
         let mut check_iv = interval(check_every);
@@ -341,6 +363,11 @@ impl Conn {
                     self.last_activity = Instant::now();
                     match msg {
                         Message::Text(t) => {
+                            if self.over_message_rate(&cfg) {
+                                Counters::inc(&self.counters().rate_limit_closes);
+                                self.close(CloseCode::Policy, "mock: too many messages").await;
+                                return End::Server;
+                            }
                             let actions = self.session.on_text(t.as_str());
                             if !self.apply(actions).await {
                                 return End::Client;

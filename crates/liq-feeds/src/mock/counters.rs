@@ -58,6 +58,8 @@ counters! {
     idle_closes,
     /// Connections closed at the maximum connection age.
     age_closes,
+    /// Connections closed for sending too many messages (Binance: more than 10 per second).
+    rate_limit_closes,
     /// Frames not sent because the connection was stalled by a fault.
     stall_dropped,
     /// Faults injected (per connection for connection faults, per answer for REST faults).

@@ -16,9 +16,24 @@
 //!
 //! WebSocket connections are accepted with tokio-tungstenite directly on the TCP stream (so a
 //! fault can reset the socket); REST is a small axum fallback handler that forwards every GET to
-//! [`MarketSource::rest`]. The protocol details each exchange module reproduces, with the
-//! documentation they follow, are in [`binance`], [`bybit`] and [`okx`] (private modules; see
-//! their source).
+//! [`MarketSource::rest`].
+//!
+//! # Protocols (each module in `src/mock/` cites the documentation it follows)
+//!
+//! - Binance USD-M: combined streams in the URL (frames `{"stream":..,"data":..}`) or live
+//!   `{"method":"SUBSCRIBE","params":[..],"id":N}` -> `{"result":null,"id":N}` (also
+//!   `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY combined`); the 2026-04-23 tier split
+//!   (`@depth`/`@bookTicker`/`@trade` on `/public`, the rest on `/market`; a stream on the wrong
+//!   tier is acknowledged and never served); WebSocket Pings every
+//!   [`MockConfig::binance_ping_interval`], closed without a Pong for
+//!   [`MockConfig::binance_pong_timeout`]; at most 200 streams and 10 client messages per second
+//!   per connection.
+//! - Bybit v5: `{"op":"subscribe","args":[..],"req_id":..}` ->
+//!   `{"success":true,"ret_msg":"","conn_id":..,"req_id":..,"op":"subscribe"}`, failures with
+//!   `"success":false` (unknown topic, already subscribed, `args` over 21,000 characters);
+//!   `{"op":"ping"}` -> `{"success":true,"ret_msg":"pong",..,"op":"ping"}`; idle close.
+//! - OKX v5: one `{"event":"subscribe","arg":..,"connId":..}` per arg, `{"event":"error",
+//!   "code":"60018"|"60012",..}` for bad args or JSON; text `ping` -> `pong`; idle close (30 s).
 //!
 //! # Time
 //!
@@ -72,6 +87,8 @@ pub use counters::MockCounters;
 pub use rest::RestFault;
 pub use vec_source::VecSource;
 
+pub(crate) use okx::arg_key as okx_arg_key;
+
 use crate::wire::{MarketSource, WireMsg};
 use counters::Counters;
 use router::{Ctl, Router};
@@ -106,6 +123,9 @@ pub struct MockConfig {
     pub binance_pong_timeout: Duration,
     /// Binance streams per connection (docs: 1024 on the current page, 200 on an older one).
     pub binance_max_streams: usize,
+    /// Binance closes a connection that sends more messages than this in one second
+    /// (documented: 10 incoming messages per second per connection).
+    pub binance_max_messages_per_sec: u32,
     /// Bybit closes a connection with no traffic either way for this long (documented: 10 min).
     pub bybit_idle_timeout: Duration,
     /// Bybit: total characters of one connection's subscribed `args` (documented: 21,000).
@@ -138,6 +158,7 @@ impl Default for MockConfig {
             binance_ping_interval: Duration::from_secs(180),
             binance_pong_timeout: Duration::from_secs(600),
             binance_max_streams: 200,
+            binance_max_messages_per_sec: 10,
             bybit_idle_timeout: Duration::from_secs(600),
             bybit_max_args_chars: 21_000,
             okx_idle_timeout: Duration::from_secs(30),

@@ -160,8 +160,15 @@ impl Router {
     }
 
     /// Subscribes a connection to `keys`; with `replay`, queues the buffered frames of those
-    /// keys (in time order) ahead of any live frame.
-    pub(crate) fn subscribe(&mut self, id: ConnId, keys: &[RouteKey], replay: bool) -> Subscribed {
+    /// keys from the last `replay_secs` before source time `now` (in time order) ahead of any
+    /// live frame.
+    pub(crate) fn subscribe(
+        &mut self,
+        id: ConnId,
+        keys: &[RouteKey],
+        replay: bool,
+        now: f64,
+    ) -> Subscribed {
         let mut out = Subscribed::default();
         let Some(entry) = self.conns.get_mut(&id) else {
             return out;
@@ -173,7 +180,8 @@ impl Router {
                 out.added += 1;
             }
             if replay && let Some(buf) = self.buffers.get(key) {
-                batch.extend(buf.iter().cloned());
+                let oldest = now - self.replay_secs;
+                batch.extend(buf.iter().filter(|f| f.ts >= oldest).cloned());
             }
         }
         if !batch.is_empty() {
