@@ -30,6 +30,8 @@ pub struct BinanceConfig {
     pub ratios_every_secs: f64,
     /// Symbol of the trader ratios.
     pub ratio_symbol: String,
+    /// Renew each connection after this many seconds (Binance closes them at 24 h).
+    pub max_lifetime_secs: f64,
     /// Ratio period.
     pub ratio_period: String,
 }
@@ -47,6 +49,7 @@ impl Default for BinanceConfig {
             oi_every_secs: 15.0,
             ratios_every_secs: 300.0,
             ratio_symbol: "BTCUSDT".into(),
+            max_lifetime_secs: 23.0 * 3600.0 + 50.0 * 60.0,
             ratio_period: "5m".into(),
         }
     }
