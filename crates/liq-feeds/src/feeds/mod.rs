@@ -131,10 +131,12 @@ impl Feeds {
                 max_streams: b.max_streams,
                 depth_stream: b.depth_stream.clone(),
             };
-            specs.extend(binance_connections(
-                &plan,
-                &ids(registry, Exchange::Binance),
-            ));
+            let mut conns = binance_connections(&plan, &ids(registry, Exchange::Binance));
+            for c in &mut conns {
+                c.timing.max_lifetime =
+                    (b.max_lifetime_secs > 0.0).then(|| secs(b.max_lifetime_secs));
+            }
+            specs.extend(conns);
         }
         if config.bybit.enabled {
             let c = &config.bybit;
@@ -432,6 +434,10 @@ mod tests {
                 .starts_with("wss://fstream.binance.com/public/stream?streams=")
         );
         assert!(specs[1].url.contains("!forceOrder@arr"));
+        assert_eq!(
+            specs[1].timing.max_lifetime,
+            Some(std::time::Duration::from_secs(85_800))
+        );
         assert_eq!(specs[2].topics.len(), 12);
         assert_eq!(specs[3].topics.len(), 13);
         assert!(specs[3].topics.contains(&"books:SOL-USDT-SWAP".to_string()));
