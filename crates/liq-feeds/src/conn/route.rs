@@ -31,6 +31,9 @@ pub enum Inbound<'a> {
     Control,
     /// A rejected subscription or an error event, with the exchange's message.
     Rejected(String),
+    /// The exchange announced it will close the connection (OKX `notice` 64008 before a
+    /// service upgrade): reconnect now, on our terms.
+    ReconnectAdvised(String),
     /// Valid JSON of no known shape (counted, forwarded nowhere).
     Unknown,
     /// Not JSON at all.
@@ -213,7 +216,13 @@ fn okx(text: &str) -> Inbound<'_> {
             let code = env.code.map(|c| c.to_string()).unwrap_or_default();
             return Inbound::Rejected(format!("{code} {}", env.msg.unwrap_or_default()));
         }
-        // `subscribe`/`unsubscribe` acks, `notice` (service upgrade warnings), `channel-conn-count`.
+        // OKX v5 "Notification of websocket service upgrade": `{"event":"notice","code":"64008",
+        // "msg":"The connection will soon be closed for a service upgrade. Please reconnect."}`.
+        Some("notice") => {
+            let code = env.code.map(|c| c.to_string()).unwrap_or_default();
+            return Inbound::ReconnectAdvised(format!("{code} {}", env.msg.unwrap_or_default()));
+        }
+        // `subscribe`/`unsubscribe` acks, `channel-conn-count`.
         Some(_) => return Inbound::Control,
         None => {}
     }
@@ -334,6 +343,10 @@ mod tests {
             matches!(classify(Exchange::Okx, err), Inbound::Rejected(m) if m.contains("60012"))
         );
         assert_eq!(classify(Exchange::Okx, "garbage{"), Inbound::Invalid);
+        let notice = r#"{"event":"notice","code":"64008","msg":"The connection will soon be closed for a service upgrade. Please reconnect.","connId":"a"}"#;
+        assert!(
+            matches!(classify(Exchange::Okx, notice), Inbound::ReconnectAdvised(m) if m.contains("64008"))
+        );
         assert_eq!(okx_stream_kind("open-interest"), StreamKind::OpenInterest);
         assert_eq!(okx_stream_kind("funding-rate"), StreamKind::Funding);
     }

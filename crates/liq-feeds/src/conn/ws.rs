@@ -121,6 +121,8 @@ enum Text {
     Data,
     Other,
     Rejected,
+    /// The exchange asked us to reconnect.
+    Reconnect,
     /// The engine's receiver is gone or the task was cancelled.
     Closed,
 }
@@ -195,19 +197,22 @@ impl Task {
             info!(connection = %self.spec.name, url = %self.spec.url, "connected");
             let started = Instant::now();
             let (end, got_data) = self.session(ws).await;
+            let quick = matches!(end, End::Rotate | End::Reconnect);
             let reason = match end {
                 End::Cancelled => break,
                 End::Closed(s) => GapReason::Disconnected(s),
                 End::Failed(s) => GapReason::Disconnected(s),
                 End::Stalled(d) => GapReason::Stalled(d.as_secs_f64()),
                 End::Rotate => GapReason::Rotated,
-                End::Reconnect => GapReason::Disconnected("reconnect requested".to_owned()),
+                End::Reconnect => {
+                    GapReason::Disconnected("reconnect requested or advised".to_owned())
+                }
             };
             warn!(connection = %self.spec.name, reason = ?reason, "connection lost");
             self.set_state(ConnState::Down).await;
             self.gap(reason.clone()).await;
             let healthy = got_data && started.elapsed() >= self.spec.timing.healthy_after;
-            let delay = if healthy || matches!(reason, GapReason::Rotated) {
+            let delay = if healthy || quick {
                 self.backoff.reset();
                 self.spec.timing.quick_reconnect
             } else {
@@ -348,6 +353,7 @@ impl Task {
                                     let d = self.sub_backoff.next_delay(false);
                                     resub_at.get_or_insert(now + d);
                                 }
+                                Text::Reconnect => return (End::Reconnect, got_data),
                                 Text::Closed => return (End::Cancelled, got_data),
                             }
                         }
@@ -444,6 +450,10 @@ impl Task {
                 self.stats.on_subscribe_error();
                 error!(connection = %self.spec.name, "subscription rejected: {why}");
                 Text::Rejected
+            }
+            Inbound::ReconnectAdvised(why) => {
+                info!(connection = %self.spec.name, "exchange advises a reconnect: {why}");
+                Text::Reconnect
             }
             Inbound::Unknown => {
                 debug!(connection = %self.spec.name, "frame of unknown shape skipped");
