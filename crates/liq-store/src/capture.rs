@@ -85,7 +85,7 @@ pub fn is_capture_meta(first_line: &str) -> bool {
 }
 
 /// Opens a file for line reading, through gzip when the name ends in `.gz`.
-pub fn open_lines(path: &Path) -> Result<Box<dyn BufRead>, CaptureError> {
+pub fn open_lines(path: &Path) -> Result<Box<dyn BufRead + Send>, CaptureError> {
     let file = File::open(path).map_err(|source| CaptureError::Io {
         path: path.display().to_string(),
         source,
@@ -100,7 +100,7 @@ pub fn open_lines(path: &Path) -> Result<Box<dyn BufRead>, CaptureError> {
 
 /// Reads lines one at a time into a reused buffer, counting them and stripping the newline.
 pub struct LineReader {
-    inner: Box<dyn BufRead>,
+    inner: Box<dyn BufRead + Send>,
     buf: String,
     line_no: u64,
     path: String,

@@ -232,6 +232,16 @@ impl CaptureWriter {
         self.lines
     }
 
+    /// Flushes buffered lines to the file (a gzip sync flush: everything written so far can be
+    /// decompressed, though the stream is not ended).
+    pub fn flush(&mut self) -> Result<(), CaptureWriteError> {
+        self.out.flush().map_err(|source| CaptureWriteError::Io {
+            op: "flushing",
+            path: self.path.clone(),
+            source,
+        })
+    }
+
     /// Flushes and closes (ends the gzip stream).
     pub fn finish(self) -> Result<(), CaptureWriteError> {
         let path = self.path.clone();
