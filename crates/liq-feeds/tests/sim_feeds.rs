@@ -101,11 +101,13 @@ fn thirty_minutes_normalize_without_errors() {
 
 #[test]
 fn books_rebuild_without_gaps_and_okx_checksums_verify() {
+    // Starts at the demo-history rate and switches to the live rate, as the demo does.
     let cfg = SimConfig {
         snapshot_interval_ms: 120_000,
-        ..SimConfig::default()
+        ..SimConfig::demo_history()
     };
     let mut sim = Simulator::new(cfg).unwrap();
+    let mut switched = false;
     let mut n = common::normalizer();
     let mut batch = Batch::default();
     let mut recon: BTreeMap<(u8, String), AnyReconstructor> = BTreeMap::new();
@@ -121,6 +123,10 @@ fn books_rebuild_without_gaps_and_okx_checksums_verify() {
                     .or_insert_with(|| AnyReconstructor::new(ev.exchange, Market::Perp, &rc));
                 r.on_event(ev);
             }
+        }
+        if !switched && now - sim.start_ts() >= 120.0 {
+            switched = true;
+            sim.set_depth_interval_ms(100);
         }
         // The Binance books sync from the REST snapshot a few seconds in.
         if !binance_synced && now - sim.start_ts() >= 3.0 {

@@ -64,7 +64,12 @@ fn push_levels<'a>(s: &mut String, i: &Inst, levels: impl Iterator<Item = (i64, 
         s.push_str("[\"");
         i.push_px(s, px);
         s.push_str("\",\"");
-        i.push_qty(s, l.lots);
+        // Bybit writes a deleted level's size as a bare "0" (real captures).
+        if l.lots == 0 {
+            s.push('0');
+        } else {
+            i.push_qty(s, l.lots);
+        }
         s.push_str("\"]");
     }
     s.push(']');

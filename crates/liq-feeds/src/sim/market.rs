@@ -58,6 +58,8 @@ pub struct SymbolMarket {
     pub mark: [f64; 3],
     /// Current funding rates.
     pub funding: [f64; 3],
+    /// Share of new positions that are long, before the trend's lean (wanders 0.35..0.69).
+    pub sentiment: f64,
 }
 
 impl SymbolMarket {
@@ -80,6 +82,7 @@ impl SymbolMarket {
             premium_slow: BASIS_MEAN,
             mark: BASIS_MEAN.map(|b| fair * (1.0 + b)),
             funding: BASIS_MEAN.map(funding_of),
+            sentiment: 0.52,
         }
     }
 
@@ -173,6 +176,10 @@ impl Market {
             s.fair *= ret.exp();
             let decay = (-dt / EXCITE_DECAY_S).exp();
             s.excite = (s.excite * decay + 0.8 * jump.abs() / s.hourly_sd()).min(4.0);
+            // Positioning mood: mean-reverting over about two hours.
+            let x = s.sentiment - 0.52;
+            s.sentiment =
+                (0.52 + x * (1.0 - dt / 7200.0) + 0.0012 * sqdt * r.normal()).clamp(0.35, 0.69);
             let a = (dt / 60.0).min(1.0);
             s.ema_log += a * (s.fair.ln() - s.ema_log);
             let am = (dt / MARK_TAU_S).min(1.0);
@@ -191,12 +198,13 @@ impl Market {
     }
 
     /// Adds the impact of forced orders on `sym`: `signed_usd` > 0 for forced buys (shorts
-    /// liquidated). About 1 bp per million USD on BTC's scale, and excitation.
+    /// liquidated). About 0.5 bp per million USD on BTC's scale, at most 0.4 % per step, and
+    /// excitation.
     pub fn add_impact(&mut self, sym: usize, signed_usd: f64, depth_usd: f64) {
         let s = &mut self.syms[sym];
-        let move_ = (signed_usd / depth_usd.max(1.0)) * 1e-4;
-        s.impact = (s.impact + move_).clamp(-0.01, 0.01);
-        s.excite = (s.excite + 2.0 * move_.abs() / s.hourly_sd()).min(4.0);
+        let move_ = (signed_usd / depth_usd.max(1.0)) * 0.5e-4;
+        s.impact = (s.impact + move_).clamp(-0.004, 0.004);
+        s.excite = (s.excite + move_.abs() / s.hourly_sd()).min(4.0);
     }
 }
 

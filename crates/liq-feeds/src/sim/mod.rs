@@ -158,6 +158,18 @@ impl Simulator {
         &self.cfg
     }
 
+    /// Changes the interval of book diffs from the next step on (rounded up to whole steps),
+    /// e.g. a demo that pre-simulated its history at 1000 ms and goes live at 100 ms. The
+    /// stream stays deterministic for the same calls.
+    pub fn set_depth_interval_ms(&mut self, ms: u64) {
+        let step = self.cfg.step_ms;
+        self.cfg.depth_interval_ms = ms.div_ceil(step).max(1) * step;
+        if self.cfg.snapshot_interval_ms > 0 {
+            let d = self.cfg.depth_interval_ms;
+            self.cfg.snapshot_interval_ms = self.cfg.snapshot_interval_ms.div_ceil(d) * d;
+        }
+    }
+
     /// Counters so far.
     pub fn stats(&self) -> &SimStats {
         &self.stats

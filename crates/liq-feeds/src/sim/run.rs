@@ -192,7 +192,7 @@ impl Simulator {
             let n = self
                 .rng_flow
                 .poisson(rate * act * (1.0 + 0.3 * mom.abs().min(3.0)) * dt);
-            let p_long = 0.52 + 0.2 * (mom / 2.0).tanh();
+            let p_long = self.market.syms[s].sentiment + 0.2 * (mom / 2.0).tanh();
             for _ in 0..n {
                 let long = self.rng_flow.chance(p_long);
                 self.open_one(s, None, long, t);
