@@ -71,6 +71,11 @@ fn thirty_minutes_normalize_without_errors() {
         errors.len(),
         errors.first()
     );
+    for ((ex, stream), st) in n.stats() {
+        assert_eq!(st.duplicates, 0, "{ex} {stream}: {st:?}");
+        assert_eq!(st.unknown_instrument, 0, "{ex} {stream}: {st:?}");
+        assert_eq!(st.time_fallback, 0, "{ex} {stream}: {st:?}");
+    }
     eprintln!(
         "{messages} messages; events: {counts:?}; stats: {:?}",
         sim.stats()

@@ -5,7 +5,9 @@ mod common;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
-use liq_core::event::Exchange;
+use liq_core::event::{Exchange, Market};
+use liq_core::orderbook::recon::{AnyReconstructor, ReconConfig, Reconstructor};
+use liq_core::orderbook::stats::SyncState;
 use liq_feeds::MarketSource;
 use liq_feeds::sim::{SimConfig, Simulator};
 use proptest::prelude::*;
@@ -129,7 +131,7 @@ proptest! {
         let mut sim = Simulator::new(cfg).unwrap();
         let start = sim.start_ts();
         let mut out = Vec::new();
-        for k in 1..=60 {
+        for k in 1..=30 {
             out.clear();
             sim.advance(start + 60.0 * f64::from(k), &mut out);
             for (_, p) in sim.index_prices() {
@@ -149,5 +151,115 @@ proptest! {
                 prop_assert!(bid > 0.0 && bid < ask, "{sym}: {bid} >= {ask}");
             }
         }
+    }
+}
+
+#[test]
+fn rest_answers_errors_like_the_exchanges_and_lists_its_topics() {
+    let mut sim = Simulator::new(SimConfig::demo_history()).unwrap();
+    let now = sim.start_ts() + 10.0;
+    let a = sim
+        .rest(Exchange::Binance, "/fapi/v1/depth", "symbol=DOGEUSDT", now)
+        .unwrap();
+    assert_eq!(a.status, 400);
+    assert!(a.body.contains("-1121"));
+    let a = sim
+        .rest(
+            Exchange::Binance,
+            "/fapi/v1/depth",
+            "symbol=BTCUSDT&limit=7",
+            now,
+        )
+        .unwrap();
+    assert_eq!(a.status, 400);
+    let a = sim
+        .rest(
+            Exchange::Bybit,
+            "/v5/market/open-interest",
+            "category=linear&symbol=BTCUSDT",
+            now,
+        )
+        .unwrap();
+    assert!(a.body.contains("\"retCode\":10001"), "{}", a.body);
+    let a = sim
+        .rest(
+            Exchange::Okx,
+            "/api/v5/public/open-interest",
+            "instType=SWAP&instId=X-USDT-SWAP",
+            now,
+        )
+        .unwrap();
+    assert!(a.body.contains("\"code\":\"51001\""), "{}", a.body);
+    assert!(
+        sim.rest(Exchange::Okx, "/api/v5/market/books", "", now)
+            .is_none()
+    );
+    let a = sim
+        .rest(
+            Exchange::Okx,
+            "/api/v5/public/instruments",
+            "instType=SWAP",
+            now,
+        )
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+    let ct: Vec<&str> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["ctVal"].as_str().unwrap())
+        .collect();
+    assert_eq!(ct, ["0.01", "0.1", "1"]);
+    let topics = sim.topics();
+    assert_eq!(topics.len(), (3 * 3 + 1) + 3 * 4 + (3 * 4 + 1));
+    for t in [
+        "btcusdt@depth@100ms",
+        "!forceOrder@arr",
+        "orderbook.50.SOLUSDT",
+        "allLiquidation.ETHUSDT",
+        "books:BTC-USDT-SWAP",
+        "liquidation-orders:SWAP",
+    ] {
+        assert!(topics.iter().any(|(_, x)| x == t), "{t}");
+    }
+    // A snapshot on demand (a client subscribing mid-stream) chains with the stream after it,
+    // even when the simulation already ran ahead of the messages handed out.
+    let mut out = Vec::new();
+    sim.advance(now + 3.05, &mut out);
+    sim.rest(
+        Exchange::Binance,
+        "/fapi/v1/openInterest",
+        "symbol=BTCUSDT",
+        now + 3.75,
+    );
+    let topics = [
+        (Exchange::Okx, "books:BTC-USDT-SWAP"),
+        (Exchange::Bybit, "orderbook.50.ETHUSDT"),
+    ];
+    for (ex, topic) in topics {
+        assert!(sim.request_snapshot(ex, topic));
+    }
+    assert!(!sim.request_snapshot(Exchange::Binance, "btcusdt@depth@100ms"));
+    let mut later = Vec::new();
+    sim.advance(now + 60.0, &mut later);
+    let mut n = common::normalizer();
+    let mut batch = liq_core::normalize::Batch::default();
+    for (ex, topic) in topics {
+        let mut r = AnyReconstructor::new(ex, Market::Perp, &ReconConfig::default());
+        let from = later
+            .iter()
+            .position(|m| m.topic == topic && m.ts <= now + 3.8 && m.payload.contains("snapshot"))
+            .unwrap();
+        for m in later[from..].iter().filter(|m| m.topic == topic) {
+            common::normalize_ws(&mut n, m, &mut batch);
+            r.on_event(&batch.events[0]);
+        }
+        let st = r.stats();
+        assert_eq!(r.state(), SyncState::Synced, "{topic}: {st:?}");
+        assert!(st.snapshots >= 1, "{topic}: {st:?}");
+        assert!(
+            st.updates_applied > 30 && st.gaps == 0 && st.checksum_failed == 0,
+            "{topic}: {st:?}"
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! The deterministic market simulator: a [`MarketSource`] that writes the Binance USD-M, Bybit
-//! v5 and OKX v5 messages of a synthetic market, byte for byte the same for the same seed.
+//! v5 and OKX v5 messages of a synthetic market, byte for byte the same for the same seed and
+//! configuration (on one platform: the PRNG is integer arithmetic written here, but `exp`/`ln`
+//! of the platform's libm may differ in the last bit elsewhere).
 //!
 //! # Model
 //!
@@ -225,30 +227,56 @@ impl Simulator {
         i.background_oi + self.pop.oi[i.sym][i.exi]
     }
 
-    /// The current snapshot message of a book or ticker subscription (Bybit `orderbook.*` or
-    /// `tickers.*`, OKX `books:*`), consistent with the stream's sequence numbers: a mock
-    /// exchange can send it right after a subscription ack.
-    pub fn snapshot_for(&mut self, exchange: Exchange, topic: &str) -> Option<WireMsg> {
-        let ix = self.insts.iter().position(|i| {
+    /// Queues a snapshot of a book or ticker subscription (Bybit `orderbook.*` or `tickers.*`,
+    /// OKX `books:*`) at the current end of the stream, consistent with the sequence numbers of
+    /// the messages before and after it; `advance` hands it out like any message, to every
+    /// subscriber of the topic (a snapshot mid-stream resets a book to the state it already
+    /// has). A mock exchange calls it when a client subscribes, so the client syncs at once
+    /// instead of waiting for the periodic snapshot. Returns `false` for an unknown topic.
+    pub fn request_snapshot(&mut self, exchange: Exchange, topic: &str) -> bool {
+        let found = self.insts.iter().position(|i| {
             i.ex == exchange
+                && exchange != Exchange::Binance
                 && (i.topics.depth == topic
                     || (i.topics.mark == topic && exchange == Exchange::Bybit))
-        })?;
+        });
+        let Some(ix) = found else { return false };
         let ts = self.now_ms;
-        if self.insts[ix].topics.depth == topic {
-            Some(self.book_snapshot_msg(ix, ts))
+        let msg = if self.insts[ix].topics.depth == topic {
+            self.book_snapshot_msg(ix, ts)
         } else {
-            Some(self.ticker_msg(ix, ts, true))
-        }
+            self.ticker_msg(ix, ts, true)
+        };
+        self.push(ts, msg);
+        true
     }
 
-    /// Runs the simulation up to `until_ms` without handing out messages.
+    /// Every subscription key the simulator sends on, with its exchange (wire.rs naming).
+    pub fn topics(&self) -> Vec<(Exchange, String)> {
+        let mut v: Vec<(Exchange, String)> = Vec::new();
+        for i in &self.insts {
+            let t = &i.topics;
+            for topic in [&t.trades, &t.depth, &t.mark, &t.oi, &t.funding, &t.liq] {
+                if !topic.is_empty() && !v.iter().any(|(e, x)| *e == i.ex && x == topic) {
+                    v.push((i.ex, topic.clone()));
+                }
+            }
+        }
+        v
+    }
+
+    /// Runs the simulation up to `until_ms` without handing out messages (at most
+    /// [`MAX_RUN_MS`] per call, so an infinite or absurd time cannot hang the caller).
     fn run_to(&mut self, until_ms: i64) {
+        let until_ms = until_ms.min(self.now_ms.saturating_add(MAX_RUN_MS));
         while self.now_ms < until_ms {
             self.step();
         }
     }
 }
+
+/// The most simulated time one `advance` or `rest` call runs (31 days).
+pub const MAX_RUN_MS: i64 = 31 * 86_400_000;
 
 fn to_ms(ts: f64) -> i64 {
     // A tenth of a microsecond absorbs the binary representation of whole milliseconds.

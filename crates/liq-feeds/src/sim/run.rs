@@ -258,6 +258,19 @@ impl Simulator {
                     let slip = if pos.long { 1.0 - 2e-4 } else { 1.0 + 2e-4 };
                     let fill = inst.ticks(mark * slip);
                     let bankrupt = inst.ticks(bankruptcy_price(pos.entry, pos.long, pos.leverage));
+                    // Two positions of one price level and tier liquidated in one step would
+                    // print identical items, which a consumer's de-duplication (of re-sent
+                    // orders) would drop: such a size is nudged by one lot.
+                    let mut lots = lots;
+                    while inst
+                        .liq_window
+                        .iter()
+                        .rev()
+                        .take_while(|l| l.ts == t)
+                        .any(|l| l.long == pos.long && l.bankrupt == bankrupt && l.lots == lots)
+                    {
+                        lots += 1;
+                    }
                     let liq = LiqOut {
                         ts: t,
                         long: pos.long,

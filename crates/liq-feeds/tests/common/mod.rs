@@ -133,11 +133,11 @@ pub fn rest_polls() -> Vec<(Exchange, &'static str, String, StreamKind, String)>
     v
 }
 
-/// A config with the liquidation log on.
+/// The demo-history config with the liquidation log on.
 pub fn logged(seed: u64) -> SimConfig {
     SimConfig {
         seed,
         keep_liquidation_log: true,
-        ..SimConfig::default()
+        ..SimConfig::demo_history()
     }
 }
