@@ -22,6 +22,7 @@ fn thirty_minutes_normalize_without_errors() {
     let mut errors = Vec::new();
     let mut messages = 0u64;
     let polls = common::rest_polls();
+    let mut sampled = std::collections::BTreeSet::new();
     common::run(&mut sim, 30 * 60, 5, |sim, msgs, now| {
         for m in msgs {
             messages += 1;
@@ -40,6 +41,21 @@ fn thirty_minutes_normalize_without_errors() {
             );
             for ev in &batch.events {
                 assert!(ev.symbol.is_some(), "unknown instrument in {}", m.payload);
+                if let EventKind::Liquidation(_) = ev.kind {
+                    // The feeds' sampling: Binance and OKX at most one per instrument and
+                    // second (pushed at the second's end), Bybit in 500 ms batches.
+                    let ms = (m.ts * 1000.0).round() as i64;
+                    let window = if m.exchange == Exchange::Bybit {
+                        500
+                    } else {
+                        1000
+                    };
+                    assert_eq!(ms % window, 0, "{}", m.payload);
+                    if m.exchange != Exchange::Bybit {
+                        let key = (m.exchange as u8, ev.instrument.to_string(), ms);
+                        assert!(sampled.insert(key), "two in one second: {}", m.payload);
+                    }
+                }
                 *counts
                     .entry((m.exchange.as_str(), ev.kind.type_name()))
                     .or_default() += 1;

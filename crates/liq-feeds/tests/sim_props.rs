@@ -5,7 +5,8 @@ mod common;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
-use liq_core::event::{Exchange, Market};
+use liq_core::event::{EventKind, Exchange, Market, Side};
+use liq_core::normalize::StreamKind;
 use liq_core::orderbook::recon::{AnyReconstructor, ReconConfig, Reconstructor};
 use liq_core::orderbook::stats::SyncState;
 use liq_feeds::MarketSource;
@@ -80,15 +81,48 @@ fn rest_calls_do_not_change_the_stream() {
 fn liquidations_fire_only_when_the_mark_crossed_the_liquidation_price() {
     let mut sim = Simulator::new(common::logged(21)).unwrap();
     let mut checked = 0;
-    common::run(&mut sim, 3600, 30, |sim, _, _| {
+    let mut n = common::normalizer();
+    let mut batch = liq_core::normalize::Batch::default();
+    // Normalized liquidations: (exchange, symbol, exchange time ms, long).
+    let mut fed: Vec<(u8, String, i64, bool)> = Vec::new();
+    common::run(&mut sim, 3600, 30, |sim, msgs, _| {
         assert_eq!(
             sim.crossed_positions(),
             0,
             "a crossed position survived a step"
         );
         checked += 1;
+        for m in msgs.iter().filter(|m| m.stream == StreamKind::Liquidations) {
+            common::normalize_ws(&mut n, m, &mut batch);
+            for ev in &batch.events {
+                if let EventKind::Liquidation(l) = &ev.kind {
+                    let ms = (ev.exchange_ts.unwrap() * 1000.0).round() as i64;
+                    let sym = ev.symbol.as_deref().unwrap().to_owned();
+                    fed.push((ev.exchange as u8, sym, ms, l.side == Side::Long));
+                }
+            }
+        }
     });
     let log = sim.liquidation_log();
+    // Every liquidation a feed reports is one the simulator made, with the same side; Bybit
+    // reports all of them.
+    let names = ["BTC", "ETH", "SOL"];
+    let made: std::collections::BTreeSet<(u8, String, i64, bool)> = log
+        .iter()
+        .map(|r| {
+            let p = r.position;
+            (p.ex, names[usize::from(p.sym)].to_owned(), r.ts_ms, p.long)
+        })
+        .collect();
+    for f in &fed {
+        assert!(made.contains(f), "reported but not made: {f:?}");
+    }
+    let bybit_fed = fed.iter().filter(|f| f.0 == Exchange::Bybit as u8).count();
+    let bybit_made = log
+        .iter()
+        .filter(|r| r.position.ex == Exchange::Bybit as u8)
+        .count();
+    assert_eq!(bybit_fed, bybit_made);
     assert!(
         log.len() > 100,
         "only {} liquidations in an hour",
