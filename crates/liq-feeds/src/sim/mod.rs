@@ -39,7 +39,7 @@
 //! - **Open interest** per exchange = a slowly wandering background (the positions not
 //!   modelled, most of it) plus the modelled positions, so OI rises with openings and falls with
 //!   closes and liquidations.
-//! - **Books** ([`book`]): per exchange and symbol, levels in whole ticks and lots around the
+//! - **Books** (`book.rs`): per exchange and symbol, levels in whole ticks and lots around the
 //!   exchange price (Binance 100, Bybit 50, OKX 100 levels per side by default), re-centred and
 //!   churned every `depth_interval_ms`; each update's touched levels are the diff.
 //!
