@@ -12,6 +12,7 @@ pub mod feeds;
 pub mod mock;
 pub mod record;
 pub mod rest;
+pub mod sim;
 pub mod wire;
 
 pub use conn::{FeedEvent, Gap, GapReason, StatusChange};
