@@ -65,7 +65,6 @@ async fn run(args: Args) -> anyhow::Result<()> {
         cors_origin: args.cors_origin,
         // The viewer's OI poller writes `oi_snapshot_{SYM}.json` each minute.
         oi_poller: true,
-        ..Options::default()
     };
     let dir = args.data_dir.clone();
     let (state, reloader) =

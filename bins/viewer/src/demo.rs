@@ -5,6 +5,7 @@
 
 use liq_core::event::{Exchange, Market, RatioKind};
 use liq_core::normalize::StreamKind;
+use liq_feeds::sim::{SimConfig, Simulator};
 use liq_feeds::{MarketSource, WireMsg};
 
 use crate::ingest::{Ingest, Raw};
@@ -20,6 +21,58 @@ const RATIOS_EVERY_S: f64 = 300.0;
 
 /// Binance instruments of the demo's symbols.
 const BINANCE: [&str; 3] = ["BTCUSDT", "ETHUSDT", "SOLUSDT"];
+
+/// `--demo` settings.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoArgs {
+    /// Data seconds per wall second after the history.
+    pub speed: f64,
+    /// Hours of history simulated at start.
+    pub hours: f64,
+    /// The simulator's seed.
+    pub seed: u64,
+}
+
+/// The simulator of the demo, starting at `start` (history rate of depth diffs).
+pub fn simulator(d: &DemoArgs, start: f64) -> anyhow::Result<Simulator> {
+    let cfg = SimConfig {
+        seed: d.seed,
+        start_ts: start,
+        // Bybit and OKX book snapshots every 10 s, so a reconnected book syncs soon.
+        snapshot_interval_ms: 10_000,
+        ..SimConfig::demo_history()
+    };
+    Simulator::new(cfg).map_err(|e| anyhow::anyhow!("simulator: {e}"))
+}
+
+/// [`history`] with a progress bar on a terminal.
+pub fn history_with_progress(
+    source: &mut dyn MarketSource,
+    session: &mut Session,
+    ingest: &mut Ingest,
+    board: &mut StatusBoard,
+    until: f64,
+) -> HistoryReport {
+    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+        let b = indicatif::ProgressBar::new(1000);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "simulating history {bar:40} {percent:>3}% {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let r = history(source, session, ingest, board, until, |f| {
+        if let Some(b) = &bar {
+            b.set_position((f * 1000.0) as u64);
+        }
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    r
+}
 
 /// What the history phase did.
 #[derive(Debug, Default, Clone, Copy)]

@@ -17,6 +17,8 @@ pub struct Publisher {
     books: HashMap<String, ObBook>,
     stop: watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// The bound address.
+    pub addr: SocketAddr,
 }
 
 /// Where and how to serve.
@@ -104,6 +106,7 @@ impl Publisher {
             books,
             stop,
             thread: Some(thread),
+            addr,
         })
     }
 

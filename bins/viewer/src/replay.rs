@@ -65,6 +65,18 @@ pub fn build_engine(
     Ok(engine)
 }
 
+/// The engine of the default symbols with no saved state (the demo starts fresh).
+pub fn build_fresh_engine(compat: ReferenceCompat) -> anyhow::Result<EngineManager> {
+    let mut engine = EngineManager::new(compat);
+    for spec in SymbolSpec::defaults() {
+        let cfg = CalibratorConfig::runtime(&spec.symbol, spec.step, &compat);
+        let (calibrator, _) = liq_core::calibrator::Calibrator::new(cfg, None);
+        let zones = ZoneManager::new(&spec.symbol, spec.step, &compat)?;
+        engine.add_symbol(&spec, calibrator, zones)?;
+    }
+    Ok(engine)
+}
+
 /// A progress bar on a terminal for files over a few MB (plain files: by bytes; gzip: minutes).
 fn progress(file: &Path) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;

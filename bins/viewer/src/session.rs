@@ -162,6 +162,20 @@ impl Session {
         }
     }
 
+    /// Also writes snapshots and state every `n` minutes from now on (live: every minute).
+    pub fn set_snapshot_every(&mut self, n: u32) {
+        self.snapshot_every = (n > 0).then_some(i64::from(n));
+    }
+
+    /// Publishes the latest minute of every symbol (an API started after a replayed history).
+    pub fn publish_latest(&self) {
+        if let Some(publisher) = &self.publisher {
+            for p in self.latest.values() {
+                publisher.on_products(p, &self.engine);
+            }
+        }
+    }
+
     /// After the end of a replay: serves the API until a signal when `keep` (and it runs).
     pub fn linger(&mut self, keep: bool) {
         if let (true, Some(p)) = (keep, self.publisher.as_mut()) {

@@ -16,9 +16,6 @@
 //! lock-free load from a plain thread needs no runtime, and the engine's store never waits on
 //! the renderer.
 
-// The engine loop that calls `run` is being written in main; until it is merged the module is
-// only reached from its tests.
-#![allow(dead_code)]
 
 mod fmt;
 pub mod model;

@@ -1,0 +1,171 @@
+//! `viewer --demo --headless` end to end: the simulated history runs through the engine, the
+//! real connectors read the simulator behind the mock exchange on loopback, minutes keep
+//! closing on the clock, the API answers from memory and the files land in `DATA_DIR/demo`;
+//! SIGTERM stops it with exit code 0.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// `(status, body)` of a GET, or `None` when nothing listens yet.
+fn get(port: u16, path: &str) -> Option<(u16, Vec<u8>)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).ok()?;
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    let mut body = raw[split + 4..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk(&body);
+    }
+    Some((status, body))
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = b.windows(2).position(|w| w == b"\r\n") {
+        let n = usize::from_str_radix(String::from_utf8_lossy(&b[..eol]).trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + n]);
+        b = &b[eol + 4 + n..];
+    }
+    out
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+struct Killer(Child);
+
+impl Drop for Killer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn frames(h: &Value, sym: &str) -> u64 {
+    h["symbols"][sym]["v2_history_frames"].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn demo_runs_headless_and_serves() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_viewer"))
+        .args([
+            "--demo",
+            "--headless",
+            "--demo-hours",
+            "0.25",
+            "--demo-speed",
+            "20",
+        ])
+        .arg("--api-port")
+        .arg(port.to_string())
+        .arg("--data-dir")
+        .arg(&data)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("viewer starts");
+    let mut child = Killer(child);
+    // 15 minutes of history, then live minutes at 20x: wait for two more minute closes.
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let mut first: Option<u64> = None;
+    let health = loop {
+        assert!(
+            Instant::now() < deadline,
+            "the demo never served live minutes"
+        );
+        if let Some((200, body)) = get(port, "/health") {
+            let h: Value = serde_json::from_slice(&body).unwrap();
+            let n = frames(&h, "BTC");
+            if n > 0 {
+                let f = *first.get_or_insert(n);
+                if n >= f + 2 {
+                    break h;
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    for sym in ["BTC", "ETH", "SOL"] {
+        assert_eq!(health["symbols"][sym]["v2_available"], true, "{sym}");
+        let (status, body) = get(port, &format!("/liq_heatmap_v2?symbol={sym}")).unwrap();
+        assert_eq!(status, 200, "{sym}");
+        let v2: Value = serde_json::from_slice(&body).unwrap();
+        assert!(v2["price"].as_f64().unwrap_or(0.0) > 0.0, "{sym}");
+        let (status, body) = get(port, &format!("/oi?symbol={sym}")).unwrap();
+        assert_eq!(status, 200, "{sym} OI");
+        let oi: Value = serde_json::from_slice(&body).unwrap();
+        assert!(
+            oi["aggregated_oi"].as_f64().unwrap_or(0.0) > 0.0,
+            "{sym} OI {oi}"
+        );
+        let (status, body) = get(port, &format!("/liq_zones_summary?symbol={sym}")).unwrap();
+        assert_eq!(status, 200);
+        let z: Value = serde_json::from_slice(&body).unwrap();
+        assert!(
+            z["zones_created_total"].as_u64().unwrap_or(0) > 0,
+            "{sym} zones {z}"
+        );
+    }
+    // The books of every exchange feed the order-book frames.
+    let (status, _) = get(port, "/orderbook_heatmap?symbol=BTC").unwrap();
+    assert_eq!(status, 200);
+    let pid = child.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    let demo = data.join("demo");
+    for f in [
+        "liq_api_snapshot_v2_BTC.json",
+        "liq_api_snapshot_ETH.json",
+        "liq_active_zones_SOL.json",
+        "liq_calibrator_weights_BTC.json",
+        "oi_snapshot_BTC.json",
+        "ob_heatmap_30s.bin",
+        "plot_feed.jsonl",
+    ] {
+        assert!(demo.join(f).exists(), "{f} written");
+    }
+    assert!(
+        !data.join("liq_api_snapshot_v2_BTC.json").exists(),
+        "the demo keeps out of DATA_DIR"
+    );
+}
