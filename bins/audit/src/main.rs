@@ -4,7 +4,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use audit::{EXIT_OK, EXIT_USAGE, books, normalize};
+use audit::{EXIT_OK, EXIT_USAGE, backtest, books, normalize};
 use clap::{Parser, Subcommand};
 use liq_core::event::{Exchange, Market};
 use liq_core::normalize::StreamKind;
@@ -123,9 +123,50 @@ fn main() -> ExitCode {
             }
         }
         Command::Books { file, json } => run_books(&file, json),
-        Command::Logs { .. } | Command::Backtest { .. } | Command::Chart { .. } => {
+        Command::Backtest {
+            file,
+            json,
+            reference_compat,
+            emit_predictions,
+        } => run_backtest(&file, json, reference_compat, emit_predictions),
+        Command::Logs { .. } | Command::Chart { .. } => {
             eprintln!("audit: this command is not built yet (see the open issues)");
             ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn run_backtest(
+    file: &std::path::Path,
+    json: bool,
+    reference_compat: bool,
+    emit_predictions: Option<PathBuf>,
+) -> ExitCode {
+    let opts = backtest::Options {
+        reference_compat,
+        emit_predictions,
+        progress: true,
+    };
+    let report = match backtest::run(file, &opts) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("audit backtest: {e}");
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let written = if json {
+        backtest::write_json(&report, &mut out)
+    } else {
+        backtest::write_table(&report, &mut out)
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            eprintln!("audit backtest: cannot write output: {e}");
+            ExitCode::from(audit::EXIT_FAILURE)
         }
     }
 }
