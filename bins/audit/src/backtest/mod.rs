@@ -172,6 +172,6 @@ pub fn run(file: &Path, opts: &Options) -> Result<Report, BacktestError> {
         file: file.display().to_string(),
         preset: opts.preset().to_owned(),
         rows: report::rows(&scores),
-        price_mismatch: scores.price_mismatch,
+        scores,
     })
 }

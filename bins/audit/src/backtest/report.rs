@@ -66,9 +66,9 @@ pub struct Report {
     pub preset: String,
     /// Every row, horizon and minute set.
     pub rows: Vec<Row>,
-    /// Minutes with a prediction price that differs from the replay's `src` (table only).
+    /// The pooled sums behind the rows (to pool several files).
     #[serde(skip)]
-    pub price_mismatch: u64,
+    pub scores: Scores,
 }
 
 fn ratio(num: f64, den: f64) -> Option<f64> {
@@ -206,11 +206,11 @@ pub fn write_table(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             }
         }
     }
-    if report.price_mismatch > 0 {
+    if report.scores.price_mismatch > 0 {
         writeln!(
             out,
             "\nwarning: {} scored minutes have a prediction price that differs from the replay's src",
-            report.price_mismatch
+            report.scores.price_mismatch
         )?;
     }
     Ok(())

@@ -208,6 +208,25 @@ pub struct Acc {
     pub confirmed: u64,
 }
 
+impl Acc {
+    /// Pools another accumulator's sums into this one (several files: spec 6.5).
+    pub fn merge(&mut self, o: &Acc) {
+        self.minutes += o.minutes;
+        for k in 0..3 {
+            for s in 0..2 {
+                self.captured[k][s] += o.captured[k][s];
+            }
+        }
+        for s in 0..2 {
+            self.notional[s] += o.notional[s];
+            self.hits[s] += o.hits[s];
+        }
+        self.zones += o.zones;
+        self.touched += o.touched;
+        self.confirmed += o.confirmed;
+    }
+}
+
 /// The truth of one window on one minute's grid.
 struct Window {
     /// In-band notional per side and bin.
@@ -258,12 +277,12 @@ impl Acc {
     /// Adds one minute's selections (`[side][K]`) against a window.
     fn add(&mut self, sel: &[[Vector; 3]; 2], w: &Window) {
         self.minutes += 1;
-        for s in 0..2 {
+        for (s, side) in sel.iter().enumerate() {
             self.notional[s] += w.n[s].iter().sum::<f64>();
-            for (k, sk) in sel[s].iter().enumerate() {
+            for (k, sk) in side.iter().enumerate() {
                 self.captured[k][s] += sk.iter().zip(&w.n[s]).map(|(a, b)| a * b).sum::<f64>();
             }
-            self.hits[s] += sel[s][K10]
+            self.hits[s] += side[K10]
                 .iter()
                 .zip(&w.c[s])
                 .filter(|(_, c)| **c)
@@ -274,8 +293,8 @@ impl Acc {
 
     /// Adds one minute's zones (`[side]` of `(price, bin)`).
     fn add_zones(&mut self, zones: &[Vec<(f64, i64)>; 2], path: Option<(f64, f64)>, w: &Window) {
-        for s in 0..2 {
-            for &(z, bz) in &zones[s] {
+        for (s, side) in zones.iter().enumerate() {
+            for &(z, bz) in side {
                 self.zones += 1;
                 let touched = path.is_some_and(|(lo, hi)| lo <= z && z <= hi);
                 if touched {
@@ -310,6 +329,27 @@ pub struct Scores {
     pub price_mismatch: u64,
 }
 
+impl Scores {
+    /// Pools another scoring's sums into this one (numerators, denominators, hits, `n`, zone
+    /// counts; never the ratios: spec 6.5).
+    pub fn merge(&mut self, o: &Scores) {
+        for (mine, theirs) in self
+            .rows
+            .iter_mut()
+            .flatten()
+            .flatten()
+            .zip(o.rows.iter().flatten().flatten())
+        {
+            mine.merge(theirs);
+        }
+        for (mine, theirs) in self.band.iter_mut().flatten().zip(o.band.iter().flatten()) {
+            mine.excluded += theirs.excluded;
+            mine.total += theirs.total;
+        }
+        self.price_mismatch += o.price_mismatch;
+    }
+}
+
 /// The minute keys in `[from, to]` of the bars present: `(min low, max high)`.
 fn path(bars: &BTreeMap<i64, Bar>, from: i64, to: i64) -> Option<(f64, f64)> {
     bars.range(from..=to).fold(None, |acc, (_, b)| {
@@ -338,7 +378,7 @@ pub fn score(truth: &Truth, preds: &[BinnedMinute]) -> Scores {
     liqs.sort_by(|a, b| a.ts.total_cmp(&b.ts));
     let dist = distance_only().map(|v| selections(&v));
     let uni = selections(&uniform());
-    let uni = [uni.clone(), uni];
+    let uni = [uni, uni];
     for m in keys {
         let (Some(pred), Some(bar)) = (by_key.get(&m), bars.get(&m)) else {
             continue;
