@@ -68,6 +68,13 @@ enum Command {
         /// Write the heatmap's predictions to PATH.
         #[arg(long, value_name = "PATH")]
         emit_predictions: Option<PathBuf>,
+        /// Turn one reference-compatibility switch on (repeatable), e.g. heatmap_b1: measures
+        /// one fix switched back.
+        #[arg(long = "switch", value_name = "NAME")]
+        switches: Vec<String>,
+        /// Detach the calibrator (no calibration reaches the engine).
+        #[arg(long)]
+        no_calibrator: bool,
     },
     /// SVG chart of candles, heatmap, zones and liquidations.
     Chart {
@@ -128,7 +135,18 @@ fn main() -> ExitCode {
             json,
             reference_compat,
             emit_predictions,
-        } => run_backtest(&file, json, reference_compat, emit_predictions),
+            switches,
+            no_calibrator,
+        } => {
+            let opts = backtest::Options {
+                reference_compat,
+                switches,
+                calibrator_off: no_calibrator,
+                emit_predictions,
+                progress: true,
+            };
+            run_backtest(&file, json, &opts)
+        }
         Command::Logs { .. } | Command::Chart { .. } => {
             eprintln!("audit: this command is not built yet (see the open issues)");
             ExitCode::from(EXIT_USAGE)
@@ -136,18 +154,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_backtest(
-    file: &std::path::Path,
-    json: bool,
-    reference_compat: bool,
-    emit_predictions: Option<PathBuf>,
-) -> ExitCode {
-    let opts = backtest::Options {
-        reference_compat,
-        emit_predictions,
-        progress: true,
-    };
-    let report = match backtest::run(file, &opts) {
+fn run_backtest(file: &std::path::Path, json: bool, opts: &backtest::Options) -> ExitCode {
+    let report = match backtest::run(file, opts) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("audit backtest: {e}");

@@ -53,6 +53,9 @@ pub enum BacktestError {
         #[source]
         source: std::io::Error,
     },
+    /// A `--switch` that names no reference-compatibility switch.
+    #[error("unknown switch {0:?} (the field names of ReferenceCompat, e.g. heatmap_b1)")]
+    UnknownSwitch(String),
     /// The engine produced a value the protocol refuses.
     #[error("invalid prediction: {0}")]
     Invalid(#[from] score::InvalidValue),
@@ -62,7 +65,7 @@ impl BacktestError {
     /// The process exit code (DESIGN.md: 2 for unreadable input, 1 otherwise).
     pub fn exit_code(&self) -> u8 {
         match self {
-            BacktestError::Unreadable { .. } => crate::EXIT_USAGE,
+            BacktestError::Unreadable { .. } | BacktestError::UnknownSwitch(_) => crate::EXIT_USAGE,
             _ => crate::EXIT_FAILURE,
         }
     }
@@ -73,6 +76,11 @@ impl BacktestError {
 pub struct Options {
     /// Score the reference preset (`--reference-compat`) instead of our defaults.
     pub reference_compat: bool,
+    /// Reference-compatibility switches turned on over the preset (`--switch NAME`), to
+    /// measure one fix switched back.
+    pub switches: Vec<String>,
+    /// Detach the calibrator (`--no-calibrator`): no calibration reaches the engine.
+    pub calibrator_off: bool,
     /// Write the predictions to this file (`--emit-predictions`).
     pub emit_predictions: Option<PathBuf>,
     /// Show a progress bar on stderr (hidden when stderr is not a terminal).
@@ -89,12 +97,35 @@ impl Options {
         }
     }
 
-    fn compat(&self) -> ReferenceCompat {
-        if self.reference_compat {
+    /// The variant's name in the report: the switches turned on and `calibrator-off`
+    /// (`None` for the plain preset).
+    pub fn variant(&self) -> Option<String> {
+        let mut parts = self.switches.clone();
+        if self.calibrator_off {
+            parts.push("calibrator-off".to_owned());
+        }
+        (!parts.is_empty()).then(|| parts.join("+"))
+    }
+
+    /// The preset with the extra switches on.
+    pub fn compat(&self) -> Result<ReferenceCompat, BacktestError> {
+        let base = if self.reference_compat {
             ReferenceCompat::reference()
         } else {
             ReferenceCompat::fixed()
+        };
+        if self.switches.is_empty() {
+            return Ok(base);
         }
+        let unknown = |s: &str| BacktestError::UnknownSwitch(s.to_owned());
+        let mut v = serde_json::to_value(base).map_err(|_| unknown(""))?;
+        for s in &self.switches {
+            match v.get_mut(s.as_str()) {
+                Some(slot) => *slot = serde_json::Value::Bool(true),
+                None => return Err(unknown(s)),
+            }
+        }
+        serde_json::from_value(v).map_err(|_| unknown(""))
     }
 }
 
@@ -121,7 +152,8 @@ fn progress_bar(file: &Path) -> Option<indicatif::ProgressBar> {
 /// Runs the backtest of `file`: replay, predictions (emitted if asked), scores.
 pub fn run(file: &Path, opts: &Options) -> Result<Report, BacktestError> {
     let setup = EngineSetup {
-        compat: opts.compat(),
+        compat: opts.compat()?,
+        calibrator: !opts.calibrator_off,
     };
     let mut engine = predict::build_engine(&setup)?;
     let emit_err = |path: &Path| {
@@ -132,7 +164,8 @@ pub fn run(file: &Path, opts: &Options) -> Result<Report, BacktestError> {
         Some(p) => {
             let f = File::create(p).map_err(emit_err(p))?;
             let mut w = BufWriter::new(f);
-            predict::write_meta(&mut w, file, opts.preset(), true).map_err(emit_err(p))?;
+            predict::write_meta(&mut w, file, opts.preset(), !opts.calibrator_off)
+                .map_err(emit_err(p))?;
             Some((w, p.as_path()))
         }
         None => None,
@@ -171,6 +204,7 @@ pub fn run(file: &Path, opts: &Options) -> Result<Report, BacktestError> {
         protocol: PROTOCOL,
         file: file.display().to_string(),
         preset: opts.preset().to_owned(),
+        variant: opts.variant(),
         rows: report::rows(&scores),
         scores,
     })

@@ -89,6 +89,9 @@ struct Meta<'a> {
 pub struct EngineSetup {
     /// Compatibility switches.
     pub compat: ReferenceCompat,
+    /// Whether the calibrator is attached. Detached, it still receives its inputs but its
+    /// window never completes, so no calibration reaches the engine (spec 10 "calibrator off").
+    pub calibrator: bool,
 }
 
 /// The engine of the default symbols from default state: default leverage weights, a fresh
@@ -97,7 +100,11 @@ pub fn build_engine(setup: &EngineSetup) -> Result<EngineManager, BacktestError>
     let compat = setup.compat;
     let mut engine = EngineManager::new(compat);
     for spec in SymbolSpec::defaults() {
-        let cfg = CalibratorConfig::runtime(&spec.symbol, spec.step, &compat);
+        let mut cfg = CalibratorConfig::runtime(&spec.symbol, spec.step, &compat);
+        if !setup.calibrator {
+            cfg.window_minutes = u32::MAX;
+            cfg.logging = false;
+        }
         let (calibrator, _report) = Calibrator::new(cfg, None);
         let zones = ZoneManager::new(&spec.symbol, spec.step, &compat)
             .map_err(|e| BacktestError::Engine(e.to_string()))?;

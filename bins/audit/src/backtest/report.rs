@@ -64,6 +64,9 @@ pub struct Report {
     pub file: String,
     /// `default` or `reference`.
     pub preset: String,
+    /// Fixes switched back or the calibrator detached (absent for the plain preset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
     /// Every row, horizon and minute set.
     pub rows: Vec<Row>,
     /// The pooled sums behind the rows (to pool several files).
@@ -147,8 +150,14 @@ fn cell(v: Option<f64>) -> String {
 pub fn write_table(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
-        "{} on {} (preset {})",
-        report.protocol, report.file, report.preset
+        "{} on {} (preset {}{})",
+        report.protocol,
+        report.file,
+        report.preset,
+        report
+            .variant
+            .as_ref()
+            .map_or_else(String::new, |v| format!(", variant {v}"))
     )?;
     for set in MinuteSet::ALL {
         for h in HORIZONS {
