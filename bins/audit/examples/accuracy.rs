@@ -113,6 +113,28 @@ fn main() {
         eprintln!("{}", v.name);
         runs.insert(i, (v.name, run_variant(&files, &v.opts)));
     }
+    // Switches that change nothing (every row of every file equal to the defaults') are
+    // listed once instead of as rows.
+    let same_as_defaults = |run: &Run| {
+        run.pooled == runs[&2].1.pooled
+            && run
+                .per_file
+                .iter()
+                .zip(&runs[&2].1.per_file)
+                .all(|(a, b)| a.rows == b.rows)
+    };
+    let no_effect: Vec<usize> = runs
+        .iter()
+        .filter(|(i, (_, run))| **i > 3 && same_as_defaults(run))
+        .map(|(i, _)| *i)
+        .collect();
+    let no_effect_names: Vec<String> = no_effect
+        .iter()
+        .map(|i| runs[i].0.trim_start_matches("defaults + ").to_owned())
+        .collect();
+    for i in &no_effect {
+        runs.remove(i);
+    }
     let reference = &runs[&0].1;
     let defaults = &runs[&2].1;
 
@@ -136,6 +158,11 @@ fn main() {
     }
     line("**pooled**", &defaults.pooled, &reference.pooled);
 
+    println!(
+        "\nSwitched back one at a time, these switches change no prediction on any shared \
+         replay (every row equal to the defaults'): {}.",
+        no_effect_names.join(", ")
+    );
     for h in [15, 60, 240] {
         println!("\n### capture@10 % at H = {h}, all scored minutes, per variant\n");
         let header: Vec<&str> = names.iter().map(String::as_str).collect();
