@@ -162,6 +162,13 @@ fn run_backtest(file: &std::path::Path, json: bool, opts: &backtest::Options) ->
             return ExitCode::from(e.exit_code());
         }
     };
+    if report.bad_lines > 0 {
+        eprintln!(
+            "audit backtest: {} bad lines skipped in {}",
+            report.bad_lines,
+            file.display()
+        );
+    }
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let written = if json {

@@ -213,7 +213,16 @@ fn emits_predictions_in_the_protocol_format() {
 fn unreadable_input_exits_2() {
     let tmp = tempfile::tempdir().unwrap();
     let exe = env!("CARGO_BIN_EXE_audit");
-    for path in [tmp.path().join("missing.jsonl"), tmp.path().to_path_buf()] {
+    let text = tmp.path().join("notes.txt");
+    std::fs::write(&text, "not a capture\n{\"kind\":\"minute\"}\n").unwrap();
+    let empty = tmp.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    for path in [
+        tmp.path().join("missing.jsonl"),
+        tmp.path().to_path_buf(),
+        text,
+        empty,
+    ] {
         let out = Command::new(exe)
             .args(["backtest", "--json"])
             .arg(&path)

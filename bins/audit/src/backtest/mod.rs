@@ -38,6 +38,14 @@ pub enum BacktestError {
         #[source]
         source: CaptureError,
     },
+    /// Not one minute or liquidation line could be read (an empty file, or another format).
+    #[error("{path}: no capture-v1 minute or liquidation line ({bad_lines} bad lines)")]
+    NoReplayLines {
+        /// The replay.
+        path: String,
+        /// Lines that did not parse.
+        bad_lines: u64,
+    },
     /// Reading failed after part of the file was replayed.
     #[error("reading the replay: {0}")]
     Read(CaptureError),
@@ -65,7 +73,9 @@ impl BacktestError {
     /// The process exit code (DESIGN.md: 2 for unreadable input, 1 otherwise).
     pub fn exit_code(&self) -> u8 {
         match self {
-            BacktestError::Unreadable { .. } | BacktestError::UnknownSwitch(_) => crate::EXIT_USAGE,
+            BacktestError::Unreadable { .. }
+            | BacktestError::NoReplayLines { .. }
+            | BacktestError::UnknownSwitch(_) => crate::EXIT_USAGE,
             _ => crate::EXIT_FAILURE,
         }
     }
@@ -191,8 +201,11 @@ pub fn run(file: &Path, opts: &Options) -> Result<Report, BacktestError> {
     if let Some((mut w, path)) = emit {
         w.flush().map_err(emit_err(path))?;
     }
-    if replayed.bad_lines > 0 {
-        tracing::warn!(bad_lines = replayed.bad_lines, "bad lines skipped");
+    if replayed.records == 0 {
+        return Err(BacktestError::NoReplayLines {
+            path: file.display().to_string(),
+            bad_lines: replayed.bad_lines,
+        });
     }
     tracing::info!(
         minute_closes = replayed.minute_closes,
@@ -205,6 +218,7 @@ pub fn run(file: &Path, opts: &Options) -> Result<Report, BacktestError> {
         file: file.display().to_string(),
         preset: opts.preset().to_owned(),
         variant: opts.variant(),
+        bad_lines: replayed.bad_lines,
         rows: report::rows(&scores),
         scores,
     })

@@ -220,6 +220,8 @@ pub struct Replayed {
     pub truth: Truth,
     /// Bad lines skipped.
     pub bad_lines: u64,
+    /// Minute and liquidation lines read (every symbol).
+    pub records: u64,
     /// Minute closes of every symbol.
     pub minute_closes: u64,
 }
@@ -239,6 +241,7 @@ pub fn replay(
     let mut truth = Truth::default();
     let mut bad_lines = 0u64;
     let mut minute_closes = 0u64;
+    let mut records = 0u64;
     let mut first_key: Option<i64> = None;
     while let Some(item) = reader.next() {
         let rec = match item {
@@ -248,7 +251,7 @@ pub fn replay(
                 tracing::warn!(file = %file.display(), error = %e, "bad line skipped");
                 continue;
             }
-            Err(e) if minute_closes == 0 && truth.bars.is_empty() => {
+            Err(e) if records == 0 => {
                 return Err(BacktestError::Unreadable {
                     path: file.display().to_string(),
                     source: e,
@@ -256,6 +259,7 @@ pub fn replay(
             }
             Err(e) => return Err(BacktestError::Read(e)),
         };
+        records += 1;
         let btc_bar = match &rec {
             ReplayRecord::Liquidation(l) if l.symbol == SYMBOL => {
                 truth.liqs.push(Liq {
@@ -300,6 +304,7 @@ pub fn replay(
     Ok(Replayed {
         truth,
         bad_lines,
+        records,
         minute_closes,
     })
 }

@@ -69,6 +69,9 @@ pub struct Report {
     pub variant: Option<String>,
     /// Every row, horizon and minute set.
     pub rows: Vec<Row>,
+    /// Lines of the replay that did not parse and were skipped (reported on stderr).
+    #[serde(skip)]
+    pub bad_lines: u64,
     /// The pooled sums behind the rows (to pool several files).
     #[serde(skip)]
     pub scores: Scores,
