@@ -8,7 +8,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use audit::backtest::{self, Options, Report, report, score::Scores};
+use audit::backtest::predict::{PerSide, PredLayers, Prediction};
+use audit::backtest::score::{self, Bar, BinnedMinute, Liq, Scores, Truth};
+use audit::backtest::{self, Options, Report, report};
+use liq_core::heatmap::replay::ReplayRecord;
 use serde_json::Value;
 
 const FILE_308: &str = "btc_2026-01-29T0114Z_308m.jsonl";
@@ -206,6 +209,88 @@ fn emits_predictions_in_the_protocol_format() {
             assert!(l["layers"]["tape"][side].is_array());
             assert!(l["layers"]["projection"][side].is_array());
         }
+    }
+}
+
+/// `[[price, value], ...]` of a prediction line.
+fn pairs(v: &Value) -> Vec<(f64, f64)> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+        .collect()
+}
+
+fn per_side<T>(v: &Value, f: impl Fn(&Value) -> T) -> PerSide<T> {
+    PerSide {
+        long: f(&v["long"]),
+        short: f(&v["short"]),
+    }
+}
+
+/// The emitted file is what was scored: reading it back and scoring it against the replay
+/// (the scorer half alone, as an independent scorer would) gives the same rows.
+#[test]
+fn emitted_predictions_rescore_to_the_same_rows() {
+    let Some(dir) = replay_dir("backtest_emit_rescore") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("pred.jsonl");
+    let file = dir.join(FILE_308);
+    let opts = Options {
+        emit_predictions: Some(out.clone()),
+        ..Options::default()
+    };
+    let direct = backtest::run(&file, &opts).unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut binned = Vec::new();
+    for line in text.lines().skip(1) {
+        let v: Value = serde_json::from_str(line).unwrap();
+        let p = Prediction {
+            minute_key: v["minute_key"].as_i64().unwrap(),
+            ts: v["ts"].as_f64().unwrap(),
+            symbol: "BTC",
+            price: v["price"].as_f64().unwrap(),
+            long: pairs(&v["long"]),
+            short: pairs(&v["short"]),
+            pools: Some(per_side(&v["pools"], |side| {
+                side.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|z| std::array::from_fn(|i| z[i].as_f64().unwrap()))
+                    .collect()
+            })),
+            layers: Some(PredLayers {
+                tape: per_side(&v["layers"]["tape"], pairs),
+                projection: per_side(&v["layers"]["projection"], pairs),
+            }),
+        };
+        binned.push(BinnedMinute::from_prediction(&p).unwrap());
+    }
+    let mut truth = Truth::default();
+    for r in liq_store::capture::read_replay(&file).unwrap() {
+        match r {
+            ReplayRecord::Minute(b) if b.symbol == "BTC" => truth.bars.push(Bar {
+                minute_key: b.minute_key,
+                ts: b.ts,
+                src: b.src,
+                high: b.high,
+                low: b.low,
+            }),
+            ReplayRecord::Liquidation(l) if l.symbol == "BTC" => truth.liqs.push(Liq {
+                ts: l.ts,
+                side: l.side,
+                price: l.price,
+                notional: l.notional_usd,
+            }),
+            _ => {}
+        }
+    }
+    let rescored = report::rows(&score::score(&truth, &binned));
+    let as_json = |rows: &[backtest::Row]| serde_json::to_value(rows).unwrap();
+    if let Err(e) = same(&as_json(&rescored), &as_json(&direct.rows), "$") {
+        panic!("rescored predictions differ: {e}");
     }
 }
 
