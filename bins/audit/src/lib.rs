@@ -1,6 +1,7 @@
 //! The `audit` tool's commands, as a library so tests can drive them without a process.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod backtest;
 pub mod books;
 pub mod normalize;
 

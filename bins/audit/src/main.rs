@@ -4,7 +4,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use audit::{EXIT_OK, EXIT_USAGE, books, normalize};
+use audit::{EXIT_OK, EXIT_USAGE, backtest, books, normalize};
 use clap::{Parser, Subcommand};
 use liq_core::event::{Exchange, Market};
 use liq_core::normalize::StreamKind;
@@ -68,6 +68,13 @@ enum Command {
         /// Write the heatmap's predictions to PATH.
         #[arg(long, value_name = "PATH")]
         emit_predictions: Option<PathBuf>,
+        /// Turn one reference-compatibility switch on (repeatable), e.g. heatmap_b1: measures
+        /// one fix switched back.
+        #[arg(long = "switch", value_name = "NAME")]
+        switches: Vec<String>,
+        /// Detach the calibrator (no calibration reaches the engine).
+        #[arg(long)]
+        no_calibrator: bool,
     },
     /// SVG chart of candles, heatmap, zones and liquidations.
     Chart {
@@ -123,9 +130,58 @@ fn main() -> ExitCode {
             }
         }
         Command::Books { file, json } => run_books(&file, json),
-        Command::Logs { .. } | Command::Backtest { .. } | Command::Chart { .. } => {
+        Command::Backtest {
+            file,
+            json,
+            reference_compat,
+            emit_predictions,
+            switches,
+            no_calibrator,
+        } => {
+            let opts = backtest::Options {
+                reference_compat,
+                switches,
+                calibrator_off: no_calibrator,
+                emit_predictions,
+                progress: true,
+            };
+            run_backtest(&file, json, &opts)
+        }
+        Command::Logs { .. } | Command::Chart { .. } => {
             eprintln!("audit: this command is not built yet (see the open issues)");
             ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn run_backtest(file: &std::path::Path, json: bool, opts: &backtest::Options) -> ExitCode {
+    let report = match backtest::run(file, opts) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("audit backtest: {e}");
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    if report.bad_lines > 0 {
+        eprintln!(
+            "audit backtest: {} bad lines skipped in {}",
+            report.bad_lines,
+            file.display()
+        );
+    }
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let written = if json {
+        backtest::write_json(&report, &mut out)
+    } else {
+        backtest::write_table(&report, &mut out)
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            eprintln!("audit backtest: cannot write output: {e}");
+            ExitCode::from(audit::EXIT_FAILURE)
         }
     }
 }
