@@ -6,6 +6,7 @@ mod error;
 mod gzip;
 mod json;
 mod load;
+pub mod metrics;
 mod orderbook;
 mod query;
 mod routes;
