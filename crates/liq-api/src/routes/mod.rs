@@ -1,5 +1,5 @@
-//! The router: every path and alias of api.md section 1, the 404/405 bodies of 2.4, gzip,
-//! optional CORS and the handler timeout.
+//! The router: every path and alias of api.md section 1 (plus the web page and `/metrics`),
+//! the 404/405 bodies of 2.4, gzip, optional CORS, the handler timeout and the request metrics.
 
 mod history;
 mod liq;
