@@ -37,6 +37,7 @@
   var generation = 0;
   var timer = null;
   var last = null;
+  var loads = 0;
 
   function rampColor(t) {
     var x = Math.min(1, Math.max(0, t));
@@ -345,6 +346,8 @@
       var data = await load(symbol);
       if (mine !== generation) return;
       last = data;
+      loads++;
+      body.dataset.loads = String(loads);
       render(data);
     } catch (err) {
       if (mine !== generation) return;
