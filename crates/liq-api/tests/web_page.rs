@@ -197,6 +197,11 @@ fn page_renders_the_golden_state_in_chromium() {
             drawn > 0 && drawn <= n_zones,
             "{symbol}: {drawn} zones drawn"
         );
+        // 15 s of virtual time: the first load and at least two 5 s refreshes.
+        let loads: u32 = attr("data-loads")
+            .and_then(|v| v.parse().ok())
+            .expect("data-loads");
+        assert!(loads >= 3, "{symbol}: {loads} loads, {attrs:?}");
     }
 }
 
