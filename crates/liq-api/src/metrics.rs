@@ -13,18 +13,22 @@
 //! resolve their handles: a handle taken before the install stays a no-op).
 
 use std::fmt::Write as _;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant};
 
 use ::metrics::{
     Counter, Histogram, Unit, counter, describe_counter, describe_histogram, histogram,
 };
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
+use axum::extract::State;
+use axum::http::{self as http, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use pin_project_lite::pin_project;
+use tower::{Layer, Service};
 
 use crate::routes::PATHS;
 use crate::state::{AppState, Version};
@@ -158,26 +162,91 @@ pub(crate) fn warm() {
     handles();
 }
 
-/// The middleware: counts every response by route and status class and records its latency.
-pub(crate) async fn track(req: Request, next: Next) -> Response {
-    let start = std::time::Instant::now();
+/// The layer [`crate::serve`] puts around the router: counts every response by route and status
+/// class and records its latency. A plain tower layer (no boxed future, no boxed service); wrap
+/// the router in it when serving [`crate::router`] another way.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TrackLayer;
+
+impl<S> Layer<S> for TrackLayer {
+    type Service = Track<S>;
+
+    fn layer(&self, inner: S) -> Track<S> {
+        Track { inner }
+    }
+}
+
+/// The service of [`TrackLayer`].
+#[derive(Debug, Clone)]
+pub struct Track<S> {
+    inner: S,
+}
+
+impl<S, B, R> Service<http::Request<B>> for Track<S>
+where
+    S: Service<http::Request<B>, Response = http::Response<R>>,
+{
+    type Response = http::Response<R>;
+    type Error = S::Error;
+    type Future = TrackFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let start = Instant::now();
+        let path = req.uri().path();
+        let h = handles();
+        let route = h
+            .paths
+            .iter()
+            .position(|p| *p == path)
+            .unwrap_or(h.paths.len() - 1);
+        TrackFuture {
+            inner: self.inner.call(req),
+            route,
+            start,
+        }
+    }
+}
+
+pin_project! {
+    /// The response future of [`Track`].
+    pub struct TrackFuture<F> {
+        #[pin]
+        inner: F,
+        route: usize,
+        start: Instant,
+    }
+}
+
+impl<F, R, E> Future for TrackFuture<F>
+where
+    F: Future<Output = Result<http::Response<R>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let out = ready!(this.inner.poll(cx));
+        if let Ok(resp) = &out {
+            record(*this.route, resp.status(), *this.start);
+        }
+        Poll::Ready(out)
+    }
+}
+
+fn record(route: usize, status: StatusCode, start: Instant) {
     let h = handles();
-    let path = req.uri().path();
-    let i = h
-        .paths
-        .iter()
-        .position(|p| *p == path)
-        .unwrap_or(h.paths.len() - 1);
-    let resp = next.run(req).await;
-    let class = usize::from(resp.status().as_u16() / 100).clamp(1, 5) - 1;
-    let path = h.paths[i];
-    h.requests[i][class]
+    let class = usize::from(status.as_u16() / 100).clamp(1, 5) - 1;
+    let path = h.paths[route];
+    h.requests[route][class]
         .get_or_init(|| counter!(REQUESTS_TOTAL, "path" => path, "status" => CLASSES[class]))
         .increment(1);
-    h.latency[i]
+    h.latency[route]
         .get_or_init(|| histogram!(REQUEST_DURATION, "path" => path))
         .record(start.elapsed().as_secs_f64());
-    resp
 }
 
 /// `GET /metrics`: the exporter's text plus the scrape-time gauges of `state`. Never cached.

@@ -1,5 +1,5 @@
 //! The router: every path and alias of api.md section 1 (plus the web page and `/metrics`),
-//! the 404/405 bodies of 2.4, gzip, optional CORS, the handler timeout and the request metrics.
+//! the 404/405 bodies of 2.4, gzip, optional CORS and the handler timeout.
 
 mod history;
 mod liq;
@@ -107,7 +107,9 @@ async fn not_found() -> Response {
     ApiError::NotFound("Not Found".into()).into_response()
 }
 
-/// The API router over `state`.
+/// The API router over `state`. The request metrics are not in it: [`crate::serve`] wraps it in
+/// [`crate::metrics::TrackLayer`] (outside the router, so no boxed layer); do the same when
+/// serving it another way.
 pub fn router(state: AppState) -> Router {
     let mut r = Router::new();
     let mut add = |paths: (&str, Option<&str>), h: axum::routing::MethodRouter<AppState>| {
@@ -154,6 +156,5 @@ pub fn router(state: AppState) -> Router {
                 .allow_methods([Method::GET]),
         );
     }
-    // Outermost: counts every answer, 404, 405 and 408 included.
-    r.layer(middleware::from_fn(crate::metrics::track))
+    r
 }
