@@ -7,6 +7,7 @@ mod gzip;
 mod json;
 mod load;
 mod oi;
+pub mod metrics;
 mod orderbook;
 mod query;
 mod routes;

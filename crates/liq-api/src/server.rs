@@ -11,7 +11,9 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio_io_timeout::TimeoutStream;
+use tower::Layer;
 
+use crate::metrics::TrackLayer;
 use crate::routes::router;
 use crate::state::AppState;
 
@@ -65,7 +67,8 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()>,
     t: Timeouts,
 ) -> std::io::Result<()> {
-    let app = router(state);
+    // Outermost: counts every answer, 404, 405 and 408 included.
+    let app = TrackLayer.layer(router(state));
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
     builder

@@ -1,10 +1,11 @@
-//! The router: every path and alias of api.md section 1, the 404/405 bodies of 2.4, gzip,
-//! optional CORS and the handler timeout.
+//! The router: every path and alias of api.md section 1 (plus the web page and `/metrics`),
+//! the 404/405 bodies of 2.4, gzip, optional CORS and the handler timeout.
 
 mod history;
 mod liq;
 mod ob_stats;
 mod orderbook;
+mod web;
 mod zones;
 
 use std::time::Duration;
@@ -27,8 +28,9 @@ use crate::state::AppState;
 /// Longest time a handler may take before the client gets 408.
 pub const HANDLER_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// `(primary, alias)` of every liquidation, order-book, zone and OI endpoint served here.
-pub const PATHS: [(&str, Option<&str>); 14] = [
+/// `(primary, alias)` of every endpoint served here: the liquidation, order-book, zone and OI
+/// endpoints of api.md, then the built-in web page and `/metrics` (beyond the reference).
+pub const PATHS: [(&str, Option<&str>); 16] = [
     ("/health", Some("/v1/health")),
     ("/oi", None),
     ("/liq_heatmap", Some("/v1/liq_heatmap")),
@@ -52,6 +54,8 @@ pub const PATHS: [(&str, Option<&str>); 14] = [
         "/orderbook_heatmap_debug",
         Some("/v2/orderbook_heatmap_30s_debug"),
     ),
+    ("/", Some("/index.html")),
+    ("/metrics", None),
 ];
 
 /// A cached body: the entry under `key` if younger than `ttl`, else `render`'s output (stored
@@ -63,8 +67,10 @@ pub(crate) fn cached(
     render: impl FnOnce() -> Result<Vec<u8>, ApiError>,
 ) -> Result<Bytes, ApiError> {
     if let Some(b) = state.cache().get(&key, ttl) {
+        crate::metrics::cache_lookup(true);
         return Ok(b);
     }
+    crate::metrics::cache_lookup(false);
     let body = Bytes::from(render()?);
     state.cache().put(key, body.clone());
     Ok(body)
@@ -101,7 +107,9 @@ async fn not_found() -> Response {
     ApiError::NotFound("Not Found".into()).into_response()
 }
 
-/// The API router over `state`.
+/// The API router over `state`. The request metrics are not in it: [`crate::serve`] wraps it in
+/// [`crate::metrics::TrackLayer`] (outside the router, so no boxed layer); do the same when
+/// serving it another way.
 pub fn router(state: AppState) -> Router {
     let mut r = Router::new();
     let mut add = |paths: (&str, Option<&str>), h: axum::routing::MethodRouter<AppState>| {
@@ -124,6 +132,9 @@ pub fn router(state: AppState) -> Router {
     add(PATHS[11], get(orderbook::history));
     add(PATHS[12], get(ob_stats::stats));
     add(PATHS[13], get(ob_stats::debug));
+    add(PATHS[14], get(web::index));
+    add(PATHS[15], get(crate::metrics::scrape));
+    crate::metrics::warm();
     let cors = state.options().cors_origin.clone();
     let mut r = r
         .fallback(not_found)
