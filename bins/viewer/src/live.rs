@@ -147,6 +147,7 @@ pub fn run(
         }
         if last_model.elapsed() >= MODEL_EVERY {
             last_model = Instant::now();
+            crate::feed_metrics::publish_ingest(ingest, report.late);
             ask_snapshots(session, o, &mut asked, now);
             if let Some(d) = &o.dash {
                 let mut m = board.model(now, session, ingest, &*o.conn);

@@ -5,6 +5,7 @@
 
 mod dash;
 mod demo;
+mod feed_metrics;
 mod files;
 mod ingest;
 mod live;

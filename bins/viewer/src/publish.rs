@@ -58,6 +58,10 @@ impl Publisher {
     /// Loads the data directory's history and frames, binds and starts the server. A bind
     /// failure is an error the caller reports as a warning (the engine runs on without API).
     pub fn start(o: &ApiOptions<'_>) -> anyhow::Result<Self> {
+        // Before anything takes a metrics handle (the feeds' counters land in /metrics).
+        if let Err(e) = liq_api::metrics::install() {
+            tracing::warn!(error = %e, "metrics recorder not installed");
+        }
         let addr = resolve(o.host, o.port)?;
         let listener = std::net::TcpListener::bind(addr)
             .map_err(|e| anyhow::anyhow!("cannot bind the API to {addr}: {e}"))?;

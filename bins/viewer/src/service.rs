@@ -213,16 +213,26 @@ pub fn run(a: ServiceArgs<'_>) -> anyhow::Result<()> {
     });
     // Book snapshot requests -> the feeds (Binance REST, Bybit/OKX resubscribe).
     let (stx, srx) = std::sync::mpsc::channel::<(Exchange, String)>();
-    let f = Arc::clone(&feeds);
+    let f = Arc::downgrade(&feeds);
     let handle = rt.handle().clone();
     std::thread::Builder::new()
         .name("snapshots".into())
         .spawn(move || {
             let _guard = handle.enter();
             while let Ok((ex, inst)) = srx.recv() {
+                let Some(f) = f.upgrade() else { break };
                 f.request_book_snapshot(ex, &inst);
             }
         })?;
+    let f_metrics = Arc::downgrade(&feeds);
+    rt.spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            let Some(f) = f_metrics.upgrade() else { break };
+            crate::feed_metrics::publish_feeds(&f.status());
+        }
+    });
     let started = Instant::now();
     let live_mode = a.demo.is_none();
     let warned = AtomicBool::new(false);
@@ -252,8 +262,9 @@ pub fn run(a: ServiceArgs<'_>) -> anyhow::Result<()> {
     );
     session.finish(clock.now());
     drop(opts);
-    if let Ok(f) = Arc::try_unwrap(feeds) {
-        rt.block_on(f.shutdown());
+    match Arc::try_unwrap(feeds) {
+        Ok(f) => rt.block_on(f.shutdown()),
+        Err(_) => tracing::debug!("feeds still referenced; dropped with the runtime"),
     }
     if let Some((tx, task)) = recorder {
         drop(tx);

@@ -132,6 +132,23 @@ fn demo_runs_headless_and_serves() {
             "{sym} zones {z}"
         );
     }
+    // Every message the connectors delivered normalized (the simulator speaks the exchanges'
+    // documented formats, the pollers ask with the documented parameters).
+    let (status, body) = get(port, "/metrics").unwrap();
+    assert_eq!(status, 200);
+    let text = String::from_utf8(body).unwrap();
+    let rejected: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("engine_rejected_messages_total"))
+        .collect();
+    assert_eq!(rejected.len(), 3, "{text}");
+    for l in rejected {
+        assert!(l.ends_with(" 0"), "{l}");
+    }
+    assert!(
+        text.contains("feed_messages_total{"),
+        "feed counters exported"
+    );
     // The books of every exchange feed the order-book frames.
     let (status, _) = get(port, "/orderbook_heatmap?symbol=BTC").unwrap();
     assert_eq!(status, 200);

@@ -16,7 +16,6 @@
 //! lock-free load from a plain thread needs no runtime, and the engine's store never waits on
 //! the renderer.
 
-
 mod fmt;
 pub mod model;
 mod panels;

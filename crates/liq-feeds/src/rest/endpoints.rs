@@ -144,13 +144,14 @@ pub fn bybit_open_interest(base: &str, symbol: &str) -> RestRequest {
     )
 }
 
-/// OKX `GET /api/v5/public/open-interest?instId=` (`oiCcy` is base units).
+/// OKX `GET /api/v5/public/open-interest?instType=SWAP&instId=` (`oiCcy` is base units;
+/// `instType` is required by the v5 docs, "Get open interest").
 pub fn okx_open_interest(base: &str, inst_id: &str) -> RestRequest {
     RestRequest::new(
         Exchange::Okx,
         base,
         "/api/v5/public/open-interest",
-        format!("instId={inst_id}"),
+        format!("instType=SWAP&instId={inst_id}"),
         1,
         StreamKind::OpenInterest,
         inst_id,
@@ -188,7 +189,7 @@ mod tests {
         let o = okx_open_interest("https://www.okx.com", "BTC-USDT-SWAP");
         assert_eq!(
             o.url,
-            "https://www.okx.com/api/v5/public/open-interest?instId=BTC-USDT-SWAP"
+            "https://www.okx.com/api/v5/public/open-interest?instType=SWAP&instId=BTC-USDT-SWAP"
         );
         let m = o.answer(5.0, "{}".into());
         assert_eq!(m.instrument, "BTC-USDT-SWAP");
