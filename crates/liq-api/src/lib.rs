@@ -2,6 +2,7 @@
 //! endpoints over axum, served from immutable per-symbol snapshots.
 
 mod cache;
+mod deadline_io;
 mod error;
 mod gzip;
 mod json;

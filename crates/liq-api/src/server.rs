@@ -10,9 +10,9 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio_io_timeout::TimeoutStream;
 use tower::Layer;
 
+use crate::deadline_io::DeadlineIo;
 use crate::metrics::TrackLayer;
 use crate::routes::router;
 use crate::state::AppState;
@@ -89,9 +89,7 @@ pub async fn serve_with(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let mut io = TimeoutStream::new(stream);
-                io.set_read_timeout(Some(t.idle));
-                io.set_write_timeout(Some(t.write));
+                let io = DeadlineIo::new(stream, t.idle, t.write);
                 let io = TokioIo::new(Box::pin(io));
                 let conn = builder.serve_connection(io, TowerToHyperService::new(app.clone()));
                 let conn = graceful.watch(conn);

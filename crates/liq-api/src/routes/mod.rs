@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::Request;
+use axum::handler::Handler;
 use axum::http::{HeaderValue, Method, StatusCode};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodFilter, MethodRouter, on};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::CorsLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -84,22 +84,29 @@ pub(crate) fn reply(r: Result<Bytes, ApiError>) -> Response {
     }
 }
 
-fn known(path: &str) -> bool {
-    PATHS
-        .iter()
-        .any(|(p, a)| *p == path || a.is_some_and(|a| a == path))
+/// 405 on a known path for any method but GET (HEAD too, as the reference).
+async fn method_not_allowed() -> Response {
+    ApiError::MethodNotAllowed.into_response()
 }
 
-/// GET only: any other method on a known path is 405 (HEAD too, as the reference), on an
-/// unknown path 404.
-async fn get_only(req: Request, next: Next) -> Response {
-    if req.method() == Method::GET {
-        return next.run(req).await;
-    }
-    if known(req.uri().path()) {
-        ApiError::MethodNotAllowed.into_response()
+/// A GET-only route (no HEAD, unlike axum's `get`); other methods answer 405. `slow` routes
+/// (they await blocking work) get the handler timeout; the in-memory ones need no timer.
+fn get_route<H, T>(h: H, slow: bool) -> MethodRouter<AppState>
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    // axum serves HEAD with the GET handler unless HEAD has its own: it gets the 405.
+    let r = on(MethodFilter::GET, h)
+        .on(MethodFilter::HEAD, method_not_allowed)
+        .fallback(method_not_allowed);
+    if slow {
+        r.layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            HANDLER_TIMEOUT,
+        ))
     } else {
-        not_found().await
+        r
     }
 }
 
@@ -112,41 +119,36 @@ async fn not_found() -> Response {
 /// serving it another way.
 pub fn router(state: AppState) -> Router {
     let mut r = Router::new();
-    let mut add = |paths: (&str, Option<&str>), h: axum::routing::MethodRouter<AppState>| {
+    let mut add = |paths: (&str, Option<&str>), h: MethodRouter<AppState>| {
         r = std::mem::take(&mut r).route(paths.0, h.clone());
         if let Some(a) = paths.1 {
             r = std::mem::take(&mut r).route(a, h);
         }
     };
-    add(PATHS[0], get(liq::health));
-    add(PATHS[1], get(zones::oi));
-    add(PATHS[2], get(liq::liq_heatmap));
-    add(PATHS[3], get(liq::liq_heatmap_v2));
-    add(PATHS[4], get(liq::liq_stats));
-    add(PATHS[5], get(history::v1_history));
-    add(PATHS[6], get(history::v2_history));
-    add(PATHS[7], get(zones::liq_zones));
-    add(PATHS[8], get(zones::liq_zones_summary));
-    add(PATHS[9], get(zones::liq_zones_heatmap));
-    add(PATHS[10], get(orderbook::latest));
-    add(PATHS[11], get(orderbook::history));
-    add(PATHS[12], get(ob_stats::stats));
-    add(PATHS[13], get(ob_stats::debug));
-    add(PATHS[14], get(web::index));
-    add(PATHS[15], get(crate::metrics::scrape));
+    add(PATHS[0], get_route(liq::health, false));
+    add(PATHS[1], get_route(zones::oi, false));
+    add(PATHS[2], get_route(liq::liq_heatmap, false));
+    add(PATHS[3], get_route(liq::liq_heatmap_v2, false));
+    add(PATHS[4], get_route(liq::liq_stats, false));
+    add(PATHS[5], get_route(history::v1_history, true));
+    add(PATHS[6], get_route(history::v2_history, true));
+    add(PATHS[7], get_route(zones::liq_zones, false));
+    add(PATHS[8], get_route(zones::liq_zones_summary, false));
+    add(PATHS[9], get_route(zones::liq_zones_heatmap, false));
+    add(PATHS[10], get_route(orderbook::latest, false));
+    add(PATHS[11], get_route(orderbook::history, true));
+    add(PATHS[12], get_route(ob_stats::stats, false));
+    add(PATHS[13], get_route(ob_stats::debug, false));
+    add(PATHS[14], get_route(web::index, false));
+    add(PATHS[15], get_route(crate::metrics::scrape, false));
     crate::metrics::warm();
     let cors = state.options().cors_origin.clone();
     let mut r = r
         .fallback(not_found)
         .with_state(state)
-        .layer(middleware::from_fn(get_only))
         .layer(middleware::from_fn_with_state(
             crate::gzip::GzipMemo::default(),
             crate::gzip::gzip_memo,
-        ))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            HANDLER_TIMEOUT,
         ))
         .layer(CompressionLayer::new().gzip(true));
     if let Some(origin) = cors.and_then(|o| HeaderValue::from_str(&o).ok()) {
