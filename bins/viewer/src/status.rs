@@ -212,3 +212,88 @@ impl StatusBoard {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use liq_core::event::Market;
+    use liq_core::normalize::StreamKind;
+
+    use super::*;
+    use crate::files::DataDir;
+    use crate::ingest::Raw;
+
+    fn raw<'a>(exchange: Exchange, stream: StreamKind, payload: &'a str, ts: f64) -> Raw<'a> {
+        Raw {
+            exchange,
+            market: Market::Perp,
+            stream: Some(stream),
+            instrument: None,
+            payload,
+            ts,
+        }
+    }
+
+    /// Marks and a Bybit liquidation of BTC, one minute close: the model shows the price, the
+    /// liquidation on its exchange and symbol, the minute, and a strip once a heatmap exists.
+    #[test]
+    fn the_model_reflects_what_the_engine_saw() {
+        let tmp = tempfile::tempdir().unwrap();
+        let engine =
+            crate::replay::build_fresh_engine(liq_core::compat::ReferenceCompat::fixed()).unwrap();
+        let mut s = Session::new(engine, DataDir::open(tmp.path()).unwrap(), None);
+        let mut ingest = Ingest::new();
+        s.engine.set_registry(ingest.registry());
+        let mut board = StatusBoard::default();
+        s.engine.advance_to(60_000.0);
+        let mark = |p: f64, t: f64| {
+            let ms = (t * 1000.0) as i64;
+            format!(
+                r#"{{"e":"markPriceUpdate","E":{ms},"s":"BTCUSDT","p":"{p}","i":"{p}","P":"{p}","r":"0.0001","T":{ms}}}"#
+            )
+        };
+        for (i, p) in [65_000.0, 65_100.0, 64_900.0].iter().enumerate() {
+            let t = 60_010.0 + i as f64 * 10.0;
+            let m = mark(*p, t);
+            ingest.message(
+                &mut s,
+                &raw(Exchange::Binance, StreamKind::MarkPrice, &m, t),
+                |ev| board.on_event(ev),
+            );
+        }
+        let liq = r#"{"topic":"allLiquidation.BTCUSDT","type":"snapshot","ts":60045000,"data":[{"T":60045000,"s":"BTCUSDT","S":"Buy","v":"2","p":"64900"}]}"#;
+        ingest.message(
+            &mut s,
+            &raw(Exchange::Bybit, StreamKind::Liquidations, liq, 60_045.0),
+            |ev| board.on_event(ev),
+        );
+        for p in s.engine.advance_to(60_060.3) {
+            board.on_minute(&p);
+            s.on_products(p, 60_060.3);
+        }
+        let conn = |_: Exchange| (ConnState::Live, 2);
+        let m = board.model(60_061.0, &s, &ingest, &conn);
+        let btc = m.symbols.iter().find(|r| r.symbol == "BTC").unwrap();
+        assert_eq!(btc.price, Some(64_900.0));
+        assert_eq!(btc.liq_events, 1);
+        assert!(
+            (btc.liq_long_usd_1h - 129_800.0).abs() < 1e-6,
+            "{}",
+            btc.liq_long_usd_1h
+        );
+        assert_eq!(btc.liq_short_usd_1h, 0.0);
+        let eth = m.symbols.iter().find(|r| r.symbol == "ETH").unwrap();
+        assert_eq!(eth.price, None);
+        let bybit = m.exchanges.iter().find(|e| e.exchange == "bybit").unwrap();
+        assert_eq!((bybit.liquidations, bybit.reconnects), (1, 2));
+        assert_eq!(bybit.state, ConnState::Live);
+        let binance = m
+            .exchanges
+            .iter()
+            .find(|e| e.exchange == "binance")
+            .unwrap();
+        assert_eq!(binance.messages, 3);
+        assert_eq!(m.minutes, 1);
+        assert_eq!(btc.strip.long.len(), STRIP_CELLS);
+        assert!(btc.strip.price_min < 64_900.0 && btc.strip.price_max > 64_900.0);
+    }
+}
