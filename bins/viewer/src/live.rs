@@ -256,12 +256,18 @@ mod tests {
             set(60_060.3); // past the grace: the minute closes
             std::thread::sleep(Duration::from_millis(1500));
             tx.send(mark(64_000.0, 60_059.9, 60_060.4)).unwrap();
+            tx.send(LiveInput::Gap {
+                exchange: Exchange::Bybit,
+                reason: "test".into(),
+            })
+            .unwrap();
             std::thread::sleep(Duration::from_millis(300));
         });
         let report = run(&mut session, &mut ingest, &mut board, &rx, &o);
         driver.join().unwrap();
         assert_eq!(report.messages, 3);
         assert_eq!(report.late, 1, "the event of the closed minute");
+        assert_eq!(report.gaps, 1);
         assert_eq!(
             session.minutes, 1,
             "one minute close, BTC (the others have no price)"

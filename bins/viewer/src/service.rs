@@ -13,7 +13,7 @@ use liq_core::compat::ReferenceCompat;
 use liq_core::event::Exchange;
 use liq_feeds::clock::{Clock, SharedClock, system_clock};
 use liq_feeds::conn::ConnState as FeedState;
-use liq_feeds::{ExchangeStatus, FeedEvent, Feeds, FeedsConfig, FeedsHandle};
+use liq_feeds::{ExchangeStatus, FeedEvent, Feeds, FeedsConfig, FeedsHandle, GapReason};
 use tokio::sync::mpsc;
 
 use crate::dash::model::{ConnState, DashModel};
@@ -200,10 +200,16 @@ pub fn run(a: ServiceArgs<'_>) -> anyhow::Result<()> {
             }
             let input = match ev {
                 FeedEvent::Wire(m) | FeedEvent::Rest(m) => LiveInput::Wire(m),
-                FeedEvent::Gap(g) if g.affects_books() => LiveInput::Gap {
-                    exchange: g.exchange,
-                    reason: format!("{}: {:?}", g.connection, g.reason),
-                },
+                // A lost connection resyncs its books; a skipped malformed frame does not
+                // (the reconstructors' sequence checks catch a diff it may have been).
+                FeedEvent::Gap(g)
+                    if g.affects_books() && !matches!(g.reason, GapReason::Malformed) =>
+                {
+                    LiveInput::Gap {
+                        exchange: g.exchange,
+                        reason: format!("{}: {:?}", g.connection, g.reason),
+                    }
+                }
                 FeedEvent::Gap(_) | FeedEvent::Status(_) => continue,
             };
             if ltx.send(input).is_err() {
