@@ -275,6 +275,7 @@ fn emitted_predictions_rescore_to_the_same_rows() {
                 minute_key: b.minute_key,
                 ts: b.ts,
                 src: b.src,
+                close: b.close,
                 high: b.high,
                 low: b.low,
             }),
