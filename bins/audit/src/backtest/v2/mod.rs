@@ -246,7 +246,7 @@ pub fn score(truth: &Truth, preds: &[BinnedMinute]) -> Result<ScoresV2, V2Error>
             if end > t_end {
                 continue;
             }
-            if !(bar.close > 0.0) {
+            if bar.close.is_nan() || bar.close <= 0.0 {
                 return Err(V2Error::BadClose {
                     minute_key: m,
                     close: bar.close,

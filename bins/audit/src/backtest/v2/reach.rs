@@ -111,7 +111,13 @@ pub fn reach_weights(p: f64, c: f64, sigma: f64, k: &HorizonConstants) -> [Dist;
     // Side factors (long, short) for the directions down, none, up.
     let (down, none, up) = ((1.0, k.c_up), (1.0, 1.0), (k.c_up, 1.0));
     let mut r = [[0.0; CELLS]; 2];
-    for j in 0..OUTSIDE {
+    let [long, short] = &mut r;
+    for (j, (rl, rs)) in long
+        .iter_mut()
+        .zip(short.iter_mut())
+        .take(OUTSIDE)
+        .enumerate()
+    {
         let b = j as i64 - HALF;
         let lo = p + b as f64 * w;
         let hi = p + (b + 1) as f64 * w;
@@ -123,8 +129,8 @@ pub fn reach_weights(p: f64, c: f64, sigma: f64, k: &HorizonConstants) -> [Dist;
             (0.0, none)
         };
         let kd = kernel(d, s);
-        r[0][j] = f.0 * kd;
-        r[1][j] = f.1 * kd;
+        *rl = f.0 * kd;
+        *rs = f.1 * kd;
     }
     let top = p + HALF as f64 * w;
     let bottom = p - HALF as f64 * w;
