@@ -172,6 +172,72 @@ fn json_has_every_field_of_the_contract() {
     assert_eq!((minutes(15), minutes(60), minutes(240)), (232, 187, 7));
 }
 
+/// `rows_v2` (DESIGN.md, protocol v2): every row and horizon, DESIGN.md's keys first in its
+/// order, then the spec's other reported values; the spec's scored minutes of this file.
+#[test]
+fn json_rows_v2_have_every_field_of_the_contract() {
+    let Some(dir) = replay_dir("backtest_json_rows_v2") else {
+        return;
+    };
+    let report = run(&dir.join(FILE_308), false);
+    let v = json_of(&report);
+    let rows = v["rows_v2"].as_array().unwrap();
+    let names: Vec<&str> = rows
+        .iter()
+        .step_by(3)
+        .map(|r| r["row"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "reach-only",
+            "uniform",
+            "heatmap-direct",
+            "reach-heatmap",
+            "forecast",
+            "projection-direct",
+            "tape-direct"
+        ]
+    );
+    const KEYS: [&str; 14] = [
+        "row",
+        "horizon",
+        "minutes",
+        "score_usd",
+        "score_event",
+        "skill_usd",
+        "skill_usd_ci",
+        "skill_event",
+        "skill_event_ci",
+        "skill_usd_long",
+        "skill_usd_short",
+        "days",
+        "notional",
+        "events",
+    ];
+    let mut want = KEYS.to_vec();
+    want.sort_unstable();
+    for (i, r) in rows.iter().enumerate() {
+        let keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, want);
+        assert_eq!(r["horizon"], [15, 60, 240][i % 3]);
+        assert_eq!(r["minutes"], [232, 187, 7][i % 3]);
+        // One day: no CI.
+        assert!(r["skill_usd_ci"].is_null() && r["skill_event_ci"].is_null());
+        let defined = r["row"] != "forecast";
+        assert_eq!(r["score_usd"].is_f64(), defined, "{r}");
+    }
+    let text = text_of(&report);
+    let first_row = &text[text.find("\"rows_v2\"").unwrap()..];
+    let at = |k: &str| first_row.find(&format!("\"{k}\":")).unwrap();
+    assert!(KEYS.windows(2).all(|w| at(w[0]) < at(w[1])));
+    // The reach-only scores of spec section 5.2 for this file.
+    let reach = &rows[0];
+    assert_eq!(reach["row"], "reach-only");
+    let s = reach["score_usd"].as_f64().unwrap();
+    assert!((s - -2.965581711552).abs() < 1e-9 * 2.97, "{s}");
+}
+
 #[test]
 fn emits_predictions_in_the_protocol_format() {
     let Some(dir) = replay_dir("backtest_emit") else {
@@ -275,6 +341,7 @@ fn emitted_predictions_rescore_to_the_same_rows() {
                 minute_key: b.minute_key,
                 ts: b.ts,
                 src: b.src,
+                close: b.close,
                 high: b.high,
                 low: b.low,
             }),
@@ -291,6 +358,12 @@ fn emitted_predictions_rescore_to_the_same_rows() {
     let as_json = |rows: &[backtest::Row]| serde_json::to_value(rows).unwrap();
     if let Err(e) = same(&as_json(&rescored), &as_json(&direct.rows), "$") {
         panic!("rescored predictions differ: {e}");
+    }
+    let rescored_v2 =
+        audit::backtest::v2::rows_v2(&audit::backtest::v2::score(&truth, &binned).unwrap());
+    let as_json = |rows: &[audit::backtest::v2::RowV2]| serde_json::to_value(rows).unwrap();
+    if let Err(e) = same(&as_json(&rescored_v2), &as_json(&direct.rows_v2), "$") {
+        panic!("rescored predictions differ (v2): {e}");
     }
 }
 

@@ -4,12 +4,14 @@
 //!
 //! [`predict`] produces the predictions (the engine half), [`score`] and [`metrics`] score
 //! them (the scorer half, independent of the engine), [`report`] prints the table or the JSON
-//! of DESIGN.md. Read-only: the only file written is the `--emit-predictions` file.
+//! of DESIGN.md; [`v2`] scores the same predictions by protocol v2
+//! (spec/prediction_eval_v2.md) into the JSON's `rows_v2`. Read-only: the only file written is the `--emit-predictions` file.
 
 pub mod metrics;
 pub mod predict;
 pub mod report;
 pub mod score;
+pub mod v2;
 
 #[cfg(test)]
 mod tests;
@@ -67,6 +69,9 @@ pub enum BacktestError {
     /// The engine produced a value the protocol refuses.
     #[error("invalid prediction: {0}")]
     Invalid(#[from] score::InvalidValue),
+    /// The replay cannot be scored by protocol v2.
+    #[error("protocol v2: {0}")]
+    V2(#[from] v2::V2Error),
 }
 
 impl BacktestError {
@@ -213,6 +218,7 @@ pub fn run(file: &Path, opts: &Options) -> Result<Report, BacktestError> {
         "replay done"
     );
     let scores = score::score(&replayed.truth, &binned);
+    let scores_v2 = v2::score(&replayed.truth, &binned)?;
     Ok(Report {
         protocol: PROTOCOL,
         file: file.display().to_string(),
@@ -220,6 +226,8 @@ pub fn run(file: &Path, opts: &Options) -> Result<Report, BacktestError> {
         variant: opts.variant(),
         bad_lines: replayed.bad_lines,
         rows: report::rows(&scores),
+        rows_v2: v2::rows_v2(&scores_v2),
         scores,
+        scores_v2,
     })
 }

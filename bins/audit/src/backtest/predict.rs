@@ -274,6 +274,7 @@ pub fn replay(
                 minute_key: b.minute_key,
                 ts: b.ts,
                 src: b.src,
+                close: b.close,
                 high: b.high,
                 low: b.low,
             }),

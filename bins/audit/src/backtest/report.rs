@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::metrics::{K10, wilson_lb};
 use super::score::{Acc, BandSums, HORIZONS, MinuteSet, RowKind, Scores};
+use super::v2::{RowV2, ScoresV2, write_table_v2};
 
 /// Protocol identifier.
 pub const PROTOCOL: &str = "prediction-eval-v1";
@@ -69,12 +70,17 @@ pub struct Report {
     pub variant: Option<String>,
     /// Every row, horizon and minute set.
     pub rows: Vec<Row>,
+    /// Protocol v2 rows (spec/prediction_eval_v2.md), per row and horizon.
+    pub rows_v2: Vec<RowV2>,
     /// Lines of the replay that did not parse and were skipped (reported on stderr).
     #[serde(skip)]
     pub bad_lines: u64,
     /// The pooled sums behind the rows (to pool several files).
     #[serde(skip)]
     pub scores: Scores,
+    /// The pooled v2 sums behind `rows_v2` (to pool several files).
+    #[serde(skip)]
+    pub scores_v2: ScoresV2,
 }
 
 fn ratio(num: f64, den: f64) -> Option<f64> {
@@ -218,6 +224,7 @@ pub fn write_table(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             }
         }
     }
+    write_table_v2(&report.rows_v2, out)?;
     if report.scores.price_mismatch > 0 {
         writeln!(
             out,

@@ -24,6 +24,8 @@ pub struct Bar {
     pub ts: f64,
     /// OHLC4 reference price.
     pub src: f64,
+    /// The bar's last trade price (protocol v2's reach prior).
+    pub close: f64,
     /// High.
     pub high: f64,
     /// Low.

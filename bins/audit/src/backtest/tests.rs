@@ -19,6 +19,7 @@ fn example_truth() -> Truth {
             minute_key: k,
             ts: k as f64 * 60.0 + 0.5,
             src: 100_000.0,
+            close: 100_000.0,
             high: if k == M + 6 { 100_200.0 } else { 100_000.0 },
             low: if k == M + 4 { 99_800.0 } else { 100_000.0 },
         })
