@@ -43,6 +43,7 @@ pub mod checksum;
 pub mod compat;
 pub mod engine;
 pub mod event;
+pub mod forecast;
 pub mod grid;
 pub mod hash;
 pub mod heatmap;

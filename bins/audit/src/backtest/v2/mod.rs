@@ -8,7 +8,7 @@
 //! [`report`] turns them into the `rows_v2` of DESIGN.md and the table section.
 
 pub mod bootstrap;
-pub mod reach;
+pub use liq_core::forecast::reach;
 pub mod report;
 
 #[cfg(test)]
@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::metrics::{Band, HALF};
 use super::predict::WARMUP;
 use super::score::{BinnedMinute, HORIZONS, Liq, Truth};
-use reach::{CELLS, CONSTANTS, Dist, OUTSIDE};
+use liq_core::forecast::{CELLS, CONSTANTS, Dist, OUTSIDE};
 
 pub use report::{RowV2, rows_v2, write_table_v2};
 

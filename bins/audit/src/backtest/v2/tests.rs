@@ -3,10 +3,11 @@
 
 use liq_core::event::Side;
 
-use super::reach::{self, CELLS, CONSTANTS, OUTSIDE};
+use super::reach;
 use super::{RowV2, RowV2Kind, V2Error, rows_v2, score};
 use crate::backtest::predict::Prediction;
 use crate::backtest::score::{Bar, BinnedMinute, Liq, Truth};
+use liq_core::forecast::{CELLS, CONSTANTS, OUTSIDE};
 
 const FIRST: i64 = 28_000_000;
 const M: i64 = FIRST + 60;

@@ -1,17 +1,11 @@
 //! The distributions of protocol v2 (spec/prediction_eval_v2.md sections 2.5 to 2.7): the
 //! EWMA volatility, the reach-only prior with its frozen constants, the direct rows and the
-//! reach x mass construction of the pinned `reach-heatmap` row.
+//! reach x mass construction of the pinned `reach-heatmap` row. The scorer (`audit backtest`)
+//! and the forecast use this one implementation.
 
 use std::f64::consts::FRAC_1_SQRT_2;
 
-use super::super::metrics::{Band, HALF, Vector};
-
-/// Cells per side: the 200 band bins and the outside cell.
-pub const CELLS: usize = 201;
-/// The outside cell (both directions pooled).
-pub const OUTSIDE: usize = 200;
-/// A distribution (or weights) over the 201 cells.
-pub type Dist = [f64; CELLS];
+use super::{BandVector, CELLS, Dist, HALF, OUTSIDE, bin_width};
 
 /// Frozen constants of one horizon (spec 2.5 for the prior, 2.6 for the direct rows,
 /// DECISIONS.md "protocol v2" item 2 for `reach-heatmap`'s `g`).
@@ -72,29 +66,62 @@ pub const CONSTANTS: [HorizonConstants; 3] = [
 /// The floor of `sigma` (per sqrt(minute)).
 pub const SIGMA_FLOOR: f64 = 1e-5;
 
-/// `sigma(t)` after every line of `bars` (`(minute_key, close)` of every BTC minute line in
-/// file order), for half-life `hl` (spec 2.5 "Volatility").
-pub fn sigmas(bars: &[(i64, f64)], hl: f64) -> Vec<f64> {
-    let lam = 0.5f64.powf(1.0 / hl);
-    let (mut s, mut wt) = (0.0f64, 0.0f64);
-    let mut out = Vec::with_capacity(bars.len());
-    for (i, &(key, close)) in bars.iter().enumerate() {
-        if i > 0 {
-            let (pkey, pclose) = bars[i - 1];
-            if close > 0.0 && pclose > 0.0 {
-                let gap = (key - pkey).max(1) as f64;
-                let r = (close / pclose).ln();
-                s = lam * s + r * r / gap;
-                wt = lam * wt + 1.0;
-            }
+/// The EWMA volatility of minute closes for one half-life (spec 2.5 "Volatility"), fed one
+/// minute line at a time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Volatility {
+    lam: f64,
+    s: f64,
+    wt: f64,
+    prev: Option<(i64, f64)>,
+}
+
+impl Volatility {
+    /// A tracker with half-life `hl` minutes and no observation.
+    pub fn new(hl: f64) -> Self {
+        Volatility {
+            lam: 0.5f64.powf(1.0 / hl),
+            s: 0.0,
+            wt: 0.0,
+            prev: None,
         }
-        out.push(if wt == 0.0 {
+    }
+
+    /// Feeds the next minute line (`minute_key`, its close): a pair of positive closes adds
+    /// `ln(close / prev)^2 / gap` as one observation.
+    pub fn update(&mut self, minute_key: i64, close: f64) {
+        if let Some((pkey, pclose)) = self.prev
+            && close > 0.0
+            && pclose > 0.0
+        {
+            let gap = (minute_key - pkey).max(1) as f64;
+            let r = (close / pclose).ln();
+            self.s = self.lam * self.s + r * r / gap;
+            self.wt = self.lam * self.wt + 1.0;
+        }
+        self.prev = Some((minute_key, close));
+    }
+
+    /// `sigma` per sqrt(minute) after the lines fed so far, floored at [`SIGMA_FLOOR`].
+    pub fn sigma(&self) -> f64 {
+        if self.wt == 0.0 {
             SIGMA_FLOOR
         } else {
-            (s / wt).sqrt().max(SIGMA_FLOOR)
-        });
+            (self.s / self.wt).sqrt().max(SIGMA_FLOOR)
+        }
     }
-    out
+}
+
+/// `sigma(t)` after every line of `bars` (`(minute_key, close)` of every minute line in
+/// file order), for half-life `hl` (spec 2.5 "Volatility").
+pub fn sigmas(bars: &[(i64, f64)], hl: f64) -> Vec<f64> {
+    let mut v = Volatility::new(hl);
+    bars.iter()
+        .map(|&(key, close)| {
+            v.update(key, close);
+            v.sigma()
+        })
+        .collect()
 }
 
 /// `erfc(d / (s sqrt 2))`, computed as the spec writes it.
@@ -106,7 +133,7 @@ fn kernel(d: f64, s: f64) -> f64 {
 /// "Distribution", before normalisation): reference price `p`, centre `c = close_t`,
 /// volatility `sigma`.
 pub fn reach_weights(p: f64, c: f64, sigma: f64, k: &HorizonConstants) -> [Dist; 2] {
-    let w = Band::new(p).w;
+    let w = bin_width(p);
     let s = k.ksig * sigma * (k.horizon as f64).sqrt();
     // Side factors (long, short) for the directions down, none, up.
     let (down, none, up) = ((1.0, k.c_up), (1.0, 1.0), (k.c_up, 1.0));
@@ -161,7 +188,7 @@ pub fn mix(r: &Dist, eps: f64) -> Dist {
 
 /// A direct row (spec 2.6): the layer's band vector `v` itself, mixed with `eps`; nothing
 /// outside the band but `eps / 201`.
-pub fn direct(v: &Vector, eps: f64) -> Dist {
+pub fn direct(v: &BandVector, eps: f64) -> Dist {
     let total: f64 = v.iter().sum();
     if !(total > 0.0 && total.is_finite()) {
         return band_uniform(eps);
@@ -175,7 +202,7 @@ pub fn direct(v: &Vector, eps: f64) -> Dist {
 
 /// A layer normalised to mean 1 over the 200 band bins (spec 2.7: `L_j = v_j / (V / 200)`,
 /// all zero when `V = 0`; `L_200 = 0`).
-pub fn mean_one(v: &Vector) -> Dist {
+pub fn mean_one(v: &BandVector) -> Dist {
     let total: f64 = v.iter().sum();
     let mut l = [0.0; CELLS];
     if total > 0.0 && total.is_finite() {
