@@ -9,6 +9,7 @@ use std::path::Path;
 use liq_core::calibrator::{Calibrator, CalibratorConfig};
 use liq_core::compat::ReferenceCompat;
 use liq_core::engine::{EngineManager, MinuteProducts, SymbolEngine, SymbolSpec};
+use liq_core::forecast::{Forecast, MassInputs};
 use liq_core::heatmap::BucketMap;
 use liq_core::heatmap::replay::ReplayRecord;
 use liq_core::heatmap::snapshot::V2Snapshot;
@@ -69,6 +70,52 @@ pub struct Prediction {
     /// Each layer alone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub layers: Option<PredLayers>,
+    /// The forecast's distributions (prediction_eval_v2.md section 3 `dist`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dist: Option<PredDist>,
+    /// The forecast's inputs, for fitting (never written).
+    #[serde(skip)]
+    pub inputs: Option<Box<MassInputs>>,
+}
+
+/// The `dist` field: per horizon, per side, the 201 cell probabilities.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PredDist {
+    /// `H = 15`.
+    #[serde(rename = "15")]
+    pub h15: PerSide<Vec<f64>>,
+    /// `H = 60`.
+    #[serde(rename = "60")]
+    pub h60: PerSide<Vec<f64>>,
+    /// `H = 240`.
+    #[serde(rename = "240")]
+    pub h240: PerSide<Vec<f64>>,
+}
+
+impl PredDist {
+    /// The engine's forecast as a `dist` field.
+    pub fn of(f: &Forecast) -> Option<Self> {
+        let side = |h: u32| {
+            f.horizon(h).map(|x| PerSide {
+                long: x.long.prob.clone(),
+                short: x.short.prob.clone(),
+            })
+        };
+        Some(PredDist {
+            h15: side(15)?,
+            h60: side(60)?,
+            h240: side(240)?,
+        })
+    }
+
+    /// The sides of the horizon at index `i` of [`liq_core::forecast::HORIZONS`].
+    pub fn at(&self, i: usize) -> &PerSide<Vec<f64>> {
+        match i {
+            0 => &self.h15,
+            1 => &self.h60,
+            _ => &self.h240,
+        }
+    }
 }
 
 /// The informative first line of a prediction file.
@@ -179,6 +226,8 @@ pub fn prediction(bar: &Bar, v2: &V2Snapshot, engine: &SymbolEngine) -> Predicti
                 short: layer_pairs(engine, &proj.short, lo, hi),
             },
         }),
+        dist: engine.forecast().and_then(|f| PredDist::of(f)),
+        inputs: Some(Box::new(engine.forecast_inputs(bar.src))),
     }
 }
 

@@ -8,7 +8,8 @@ use liq_core::event::Side;
 use super::metrics::{
     BINS, Band, DISTANCE_ZONE_BINS, K10, Vector, distance_only, selections, uniform, vector,
 };
-use super::predict::{Prediction, WARMUP};
+use super::predict::{PredDist, Prediction, WARMUP};
+use liq_core::forecast::{CELLS, Dist};
 
 /// The horizons `H`, minutes.
 pub const HORIZONS: [i64; 3] = [15, 60, 240];
@@ -133,11 +134,46 @@ pub struct BinnedMinute {
     pub projection: Option<[Vector; 2]>,
     /// The first 5 pool prices per side `[long, short]`, when present.
     pub pools: Option<[Vec<f64>; 2]>,
+    /// The forecast `[horizon][long, short]`, normalised (`q_j = x_j / Σ x`), when present.
+    pub forecast: Option<[[Dist; 2]; 3]>,
+}
+
+/// The `dist` arrays as distributions (prediction_eval_v2.md section 3): 201 finite values
+/// `> 0` per side summing to 1 within 1e-6, then `q_j = x_j / Σ x`.
+fn forecast_dists(minute_key: i64, d: &PredDist) -> Result<[[Dist; 2]; 3], InvalidValue> {
+    let one = |what: &'static str, x: &[f64]| -> Result<Dist, InvalidValue> {
+        let bad = |value: f64| InvalidValue {
+            minute_key,
+            what,
+            value,
+        };
+        if x.len() != CELLS {
+            return Err(bad(x.len() as f64));
+        }
+        if let Some(v) = x.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+            return Err(bad(*v));
+        }
+        let sum: f64 = x.iter().sum();
+        if (sum - 1.0).abs() > 1e-6 {
+            return Err(bad(sum));
+        }
+        let mut q = [0.0; CELLS];
+        for (qj, xj) in q.iter_mut().zip(x) {
+            *qj = xj / sum;
+        }
+        Ok(q)
+    };
+    let mut out = [[[0.0; CELLS]; 2]; 3];
+    for (i, slot) in out.iter_mut().enumerate() {
+        let s = d.at(i);
+        *slot = [one("dist.long", &s.long)?, one("dist.short", &s.short)?];
+    }
+    Ok(out)
 }
 
 /// A negative, NaN or infinite value: the prediction file is invalid (spec 3).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("minute {minute_key}: {what} has a value that is not finite and >= 0 ({value})")]
+#[error("minute {minute_key}: {what} has a value that is not finite and >= 0, or a dist array of the wrong length or sum ({value})")]
 pub struct InvalidValue {
     /// The line's minute.
     pub minute_key: i64,
@@ -187,6 +223,7 @@ impl BinnedMinute {
             tape,
             projection,
             pools: p.pools.as_ref().map(|z| [first(&z.long), first(&z.short)]),
+            forecast: p.dist.as_ref().map(|d| forecast_dists(p.minute_key, d)).transpose()?,
         })
     }
 }

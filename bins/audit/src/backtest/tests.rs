@@ -61,6 +61,8 @@ fn example_prediction() -> Prediction {
             short: vec![[100_120.0, 100_120.0, 100_120.0, 20_000.0, 0.5]],
         }),
         layers: None,
+        dist: None,
+        inputs: None,
     }
 }
 

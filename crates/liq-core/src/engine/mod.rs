@@ -8,6 +8,7 @@
 //! backtest drive it the same way.
 
 pub mod books;
+mod forecast;
 pub mod live;
 mod symbol;
 
@@ -92,6 +93,8 @@ pub struct MinuteProducts {
     pub bar: (Option<f64>, f64, f64, Option<f64>),
     /// What failed in this symbol's minute (the others went on).
     pub error: Option<String>,
+    /// The liquidation forecast of this minute close (`None` without a close price).
+    pub forecast: Option<std::sync::Arc<crate::forecast::Forecast>>,
 }
 
 /// One symbol's log records since the last drain.

@@ -13,6 +13,7 @@ use crate::pipeline::{EventPrices, MinuteClose, SymbolPipeline};
 use super::books::Books;
 use super::live::{LiveMinute, MID_STALE_SECONDS};
 use crate::event::Exchange;
+use crate::forecast::{Forecast, Forecaster};
 use crate::orderbook::frame::{ExchangeSet, Frame};
 use crate::symbols::Contract;
 use crate::zones::ZoneManager;
@@ -36,6 +37,8 @@ pub struct SymbolEngine {
     live: LiveMinute,
     reference_b12: bool,
     books: Books,
+    pub(super) forecaster: Forecaster,
+    pub(super) forecast: Option<std::sync::Arc<Forecast>>,
 }
 
 /// One symbol's persistent engine state (`liq_engine_state_{SYM}.json`).
@@ -81,6 +84,8 @@ impl SymbolEngine {
                     ExchangeSet::ALL
                 },
             ),
+            forecaster: Forecaster::default(),
+            forecast: None,
         })
     }
 
@@ -279,8 +284,14 @@ impl SymbolEngine {
             calibration: None,
             error: None,
             bar: (m.open, m.input.high, m.input.low, m.close),
+            forecast: None,
         };
         self.last_minute = Some(m.input.minute_key);
+        // A minute without a close is no line of the volatility (a live minute without trades).
+        if let Some(close) = m.close {
+            self.forecaster.on_minute(m.input.minute_key, close);
+        }
+        self.forecast = None;
         if let Err(e) = self.pipeline.heatmap_minute(m) {
             tracing::warn!(symbol = %self.symbol, minute = m.input.minute_key, error = %e, "minute refused");
             out.error = Some(e.to_string());
@@ -329,6 +340,8 @@ impl SymbolEngine {
                 out.error = Some(e.to_string());
             }
         }
+        self.update_forecast(m.input.minute_key, m.input.src, m.close);
+        out.forecast = self.forecast.clone();
         out
     }
 

@@ -38,7 +38,7 @@ pub enum RowV2Kind {
     HeatmapDirect,
     /// Reach x (1 + g Heat), renormalised (DECISIONS.md protocol v2 item 2).
     ReachHeatmap,
-    /// Our forecast (no forecast yet: every value `null`).
+    /// Our forecast (liq_core::forecast), from the predictions' `dist`.
     Forecast,
     /// The projection layer used directly (spec 2.6).
     ProjectionDirect,
@@ -198,7 +198,7 @@ pub fn score(truth: &Truth, preds: &[BinnedMinute]) -> Result<ScoresV2, V2Error>
     let mut out = ScoresV2::default();
     for (ri, kind) in RowV2Kind::ALL.iter().enumerate() {
         let exists = match kind {
-            RowV2Kind::Forecast => false,
+            RowV2Kind::Forecast => preds.iter().any(|p| p.forecast.is_some()),
             RowV2Kind::ProjectionDirect => preds.iter().any(|p| p.projection.is_some()),
             RowV2Kind::TapeDirect => preds.iter().any(|p| p.tape.is_some()),
             _ => true,
@@ -289,7 +289,11 @@ pub fn score(truth: &Truth, preds: &[BinnedMinute]) -> Result<ScoresV2, V2Error>
                         RowV2Kind::TapeDirect => {
                             reach::direct(pred.tape.as_ref().map_or(&zero, |v| &v[s]), k.eps_tape)
                         }
-                        RowV2Kind::Forecast => continue,
+                        RowV2Kind::Forecast => match &pred.forecast {
+                            Some(f) => f[hi][s],
+                            // A line without the forecast where others have it (spec 3).
+                            None => continue,
+                        },
                     };
                     add(&mut sums.entry(day).or_default()[s], cells, &q, &lr);
                 }

@@ -46,6 +46,8 @@ fn empty_prediction(minute_key: i64, ts: f64, price: f64) -> BinnedMinute {
         short: vec![],
         pools: None,
         layers: None,
+        dist: None,
+        inputs: None,
     })
     .unwrap()
 }
