@@ -53,7 +53,7 @@ enum Command {
         json: bool,
         /// Offset of the logs' local-time strings from UTC, in hours (the reference's logs of
         /// 2026-02-28: -5); default: inferred from the tape, else UTC.
-        #[arg(long, value_name = "HOURS", allow_hyphen_values = true)]
+        #[arg(long, value_name = "HOURS", allow_hyphen_values = true, value_parser = parse_tz_offset)]
         tz_offset: Option<f64>,
         /// Read the state files (snapshots, weights, zones) from this directory instead of DIR.
         #[arg(long, value_name = "DIR")]
@@ -95,6 +95,18 @@ enum Command {
         #[arg(long, value_name = "FILE.svg")]
         out: PathBuf,
     },
+}
+
+/// `--tz-offset`: a finite number of hours within the UTC offsets in use (-12 to +14).
+fn parse_tz_offset(s: &str) -> Result<f64, String> {
+    let h: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of hours"))?;
+    if h.is_finite() && (-12.0..=14.0).contains(&h) {
+        Ok(h)
+    } else {
+        Err(format!("`{s}` is not a UTC offset (-12 to +14 hours)"))
+    }
 }
 
 fn main() -> ExitCode {

@@ -357,7 +357,7 @@ pub fn event_sections(d: &CaData) -> EventSections {
             f_bw.entry(bw.to_string()).or_default().push(min_dist);
             let oi = match c.oi_delta_usd {
                 x if x < 0.0 => "negative",
-                x if x == 0.0 => "zero",
+                0.0 => "zero",
                 _ => "positive",
             };
             f_oi.entry(oi.to_string()).or_default().push(min_dist);

@@ -54,6 +54,14 @@ pub enum LogsError {
         "no logs in {0}: expected liq_tape_SYM.jsonl, liq_calibrator_SYM.jsonl or liq_zones_SYM.jsonl (or the legacy liq_tape.jsonl / liq_calibrator.jsonl)"
     )]
     Empty(PathBuf),
+    /// `--symbol` names a symbol without logs.
+    #[error("no logs of symbol {symbol} in {dir}")]
+    NoSuchSymbol {
+        /// The symbol asked for.
+        symbol: String,
+        /// The directory.
+        dir: PathBuf,
+    },
 }
 
 impl LogsError {
@@ -153,7 +161,13 @@ pub fn run(dir: &Path, opts: &Options) -> Result<Report, LogsError> {
             path: dir.to_path_buf(),
             source,
         })?
-        .ok_or_else(|| LogsError::Empty(dir.to_path_buf()))?;
+        .ok_or_else(|| match &opts.symbol {
+            Some(symbol) => LogsError::NoSuchSymbol {
+                symbol: symbol.clone(),
+                dir: dir.to_path_buf(),
+            },
+            None => LogsError::Empty(dir.to_path_buf()),
+        })?;
     let (offset_s, offset_source) =
         ca_data::log_offset_seconds(&logs.symbols, opts.tz_offset_hours);
     let aggression = runtime::aggression(&logs.viewer_debug);

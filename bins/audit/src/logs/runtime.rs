@@ -27,16 +27,12 @@ pub struct Ingestion {
     pub short_notional_usd: f64,
     /// `(max ts − min ts)/60`.
     pub time_range_minutes: f64,
-    /// `count / (range rounded to 0.1 / 60)` (the reference divides by the rounded range).
+    /// `count / (range / 60)` over the unrounded range: the reference's real output (T2: ETH
+    /// 22.44/h from a 42.775-minute range) contradicts the spec's "rounded range" (U15), which
+    /// would give 22.43.
     pub events_per_hour: f64,
     /// `NO_DATA`, `LIVE` (> 10) or `LOW_VOLUME`.
     pub status: &'static str,
-}
-
-/// Python's `round(x, 1)` for the ranges the reference rounds before dividing.
-fn round1(x: f64) -> f64 {
-    let s = format!("{x:.1}");
-    s.parse().unwrap_or(x)
 }
 
 /// [1] from the tape.
@@ -66,7 +62,7 @@ pub fn ingestion(tape: &Family) -> Ingestion {
     ) {
         m.time_range_minutes = (hi - lo) / 60.0;
     }
-    let range = round1(m.time_range_minutes);
+    let range = m.time_range_minutes;
     m.events_per_hour = if range > 0.0 {
         m.count as f64 / (range / 60.0)
     } else {

@@ -112,7 +112,11 @@ pub fn parse_iso(s: &str) -> Option<IsoTime> {
                 _ => return None,
             };
             let body = &o[1..];
-            let (hh, mm) = body.split_once(':').unwrap_or((body, "0"));
+            let (hh, mm) = match body.split_once(':') {
+                Some(p) => p,
+                None if body.len() == 4 => body.split_at(2),
+                None => (body, "0"),
+            };
             Some(sign * (hh.parse::<f64>().ok()? * 3600.0 + mm.parse::<f64>().ok()? * 60.0))
         }
     };
@@ -157,13 +161,17 @@ mod tests {
         assert!((z.epoch(-5.0 * 3600.0) - 1_772_242_551.082).abs() < 1e-6);
         let o = parse_iso("2026-02-27T20:35:51.082-05:00").unwrap();
         assert!((o.epoch(0.0) - 1_772_242_551.082).abs() < 1e-6);
+        let o = parse_iso("2026-02-28T07:05:51.082+0530").unwrap();
+        assert!((o.epoch(0.0) - 1_772_242_551.082).abs() < 1e-6);
         assert_eq!(parse_iso("garbage"), None);
         assert_eq!(utc_text(1_772_242_551.082), "2026-02-28 01:35:51");
     }
 
     #[test]
     fn median_and_pidx() {
-        assert_eq!(median(&[-10.64, -10.63]), Some(-10.635));
+        // Python gives the same binary value: (-10.64 + -10.63) / 2 = -10.635000000000002.
+        assert_eq!(median(&[-10.64, -10.63]), Some((-10.64 + -10.63) / 2.0));
+        assert!((median(&[-10.64, -10.63]).unwrap() + 10.635).abs() < 1e-12);
         assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
         assert_eq!(pidx(&[1.0, 2.0, 3.0, 4.0], 0.5), Some(3.0));
         assert_eq!(pidx(&[], 0.5), None);
