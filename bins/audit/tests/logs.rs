@@ -25,14 +25,20 @@ fn opts(state: &Path) -> Options {
     }
 }
 
-/// The report on the real logs, computed once per test binary.
+/// The report on the real logs, computed once per test binary. Every test that gets `None`
+/// says that it skipped (the helper panics instead when `CI` is set).
 fn real(test: &str) -> Option<&'static Report> {
     static R: OnceLock<Option<Report>> = OnceLock::new();
-    R.get_or_init(|| {
-        let (logs_dir, state) = fixture_dirs(test)?;
-        Some(logs::run(&logs_dir, &opts(&state)).unwrap())
-    })
-    .as_ref()
+    let r = R
+        .get_or_init(|| {
+            let (logs_dir, state) = fixture_dirs(test)?;
+            Some(logs::run(&logs_dir, &opts(&state)).unwrap())
+        })
+        .as_ref();
+    if r.is_none() {
+        eprintln!("{test}: SKIPPED, no shared fixtures");
+    }
+    r
 }
 
 fn sym<'a>(r: &'a Report, s: &str) -> &'a SymbolReport {
