@@ -343,3 +343,64 @@ fn symbol_flag_restricts_the_run() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no logs of symbol XRP in"), "{err}");
 }
+
+/// Records of every family with wrong types, nulls, huge and negative numbers: the audit
+/// finishes and writes both reports (no panic), whatever it makes of them.
+#[test]
+fn odd_values_do_not_crash_the_audit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let odd = [
+        r#"{"type": "forceOrder", "ts": "yesterday", "side": 5, "notional": null, "bucket": -1}"#,
+        r#"{"type": "forceOrder", "ts": 1e300, "side": "long", "notional": 1e308, "bucket": 1e308}"#,
+        r#"{"type": "inference", "ts": -1e300, "minute_key": 9.3e18, "inferences": [{"side": "long", "projected_liq": 0}, 7, null]}"#,
+        r#"{"type": "inference", "ts": 1772242500.0, "minute_key": -9.3e18, "inferences": "none"}"#,
+        r#"{"type": "event", "timestamp": "2026-13-45T99:99:99", "event_price": 0, "side": "long"}"#,
+        r#"{"type": "event", "timestamp": "2026-02-28T01:35:51Z", "event_price": 0, "side": "long", "attributed_leverage": 1e300, "miss_usd": -1e300}"#,
+        r#"{"type": "event", "timestamp": "2026-02-28T01:35:51+99", "event_price": -5, "side": "short"}"#,
+        r#"{"type": "minute_inputs", "minute_key": 9.3e18, "high": null, "low": "x", "close": 1}"#,
+        r#"{"type": "minute_inputs", "minute_key": -9.3e18, "high": 1, "low": 2}"#,
+        r#"{"type": "approach_minute_summary", "approach_candidates": -3, "skip_reasons": [1, 2], "skipped_zones": [null, {"skip_reason": 4}]}"#,
+        r#"{"type": "minute_inference", "minute_key": 9.3e18, "oi_delta_usd": "NaN"}"#,
+        r#"{"type": "minute_inference", "minute_key": -9.3e18, "oi_delta_usd": NaN}"#,
+        r#"{"type": "cycle_summary", "ts": 1e300, "minute_key": 9.3e18, "high": -1, "low": 1e308}"#,
+        r#"{"type": "cycle_summary", "ts": -1e300, "minute_key": -9.3e18, "high": 0, "low": 0}"#,
+        r#"{"type": "zone_swept", "ts": 1e300, "side": "long", "price": 1.0, "lifespan_min": -1e308}"#,
+        r#"{"type": "zone_created", "ts": null, "side": null, "price": "x", "weight": 1e308}"#,
+        r#"{"type": "zone_expired", "ts": 0, "side": "short", "price": 2.0, "lifespan_min": 1e308}"#,
+        r#"{"type": "sweep", "side": 3, "total_notional_usd": "lots"}"#,
+        r#"{"type": "calibration", "weights": null, "ladder": "x", "minute_key": 9.3e18}"#,
+        r#"{"type": "error"}"#,
+    ];
+    for kind in [
+        "tape",
+        "inference",
+        "sweeps",
+        "debug",
+        "calibrator",
+        "zones",
+        "cycles",
+    ] {
+        write(tmp.path(), &format!("liq_{kind}_BTC.jsonl"), &odd);
+    }
+    write(tmp.path(), "liq_debug.jsonl", &odd);
+    write(tmp.path(), "plot_feed.jsonl", &odd);
+    for state in [
+        "liq_api_snapshot_v2_BTC.json",
+        "liq_calibrator_weights_BTC.json",
+        "liq_active_zones_BTC.json",
+    ] {
+        std::fs::write(
+            tmp.path().join(state),
+            r#"{"price": "x", "long_levels": [1, null], "weights_by_leverage": [], "zones": 3}"#,
+        )
+        .unwrap();
+    }
+    let r = logs::run(tmp.path(), &Options::default()).unwrap();
+    assert_eq!(r.symbols.len(), 1);
+    assert!(!markdown(&r).is_empty());
+    let mut json = Vec::new();
+    logs::write_json(&r, &mut json).unwrap();
+    serde_json::from_slice::<serde_json::Value>(&json).unwrap();
+    // The error record fails the error scan.
+    assert_eq!(sym(&r, "BTC").verdict, "FAIL");
+}

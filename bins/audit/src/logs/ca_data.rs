@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde_json::Value;
 
-use super::read::{Family, Rec, SymbolLogs, num, num_or, text};
+use super::read::{Family, Rec, SymbolLogs, minute, minute_of, num, num_or, text};
 use super::runtime::entries;
 use super::stats::parse_iso;
 
@@ -184,12 +184,12 @@ pub fn load(s: &SymbolLogs, offset_s: f64) -> CaData {
             price,
             side,
             t,
-            k: (t / 60.0).floor() as i64,
+            k: minute_of(t),
         });
     }
     d.events.sort_by(|a, b| a.t.total_cmp(&b.t));
     for r in s.fam("tape").of_type("forceOrder") {
-        let m = (num_or(r, "ts", 0.0) / 60.0).floor() as i64;
+        let m = minute_of(num_or(r, "ts", 0.0));
         d.tape.entry(m).or_default().push(TapeEntry {
             side: text(r, "side").to_string(),
             bucket: num_or(r, "bucket", 0.0),
@@ -197,7 +197,7 @@ pub fn load(s: &SymbolLogs, offset_s: f64) -> CaData {
     }
     for r in s.fam("inference").of_type("inference") {
         let ts = num_or(r, "ts", 0.0);
-        let m = num(r, "minute_key").map_or((ts / 60.0).floor() as i64, |k| k as i64);
+        let m = num(r, "minute_key").map_or(minute_of(ts), minute);
         for e in entries(r) {
             let f = |k: &str| e.get(k).and_then(Value::as_f64).unwrap_or(0.0);
             d.zones_by_minute.entry(m).or_default().push(d.zones.len());
@@ -216,11 +216,11 @@ pub fn load(s: &SymbolLogs, offset_s: f64) -> CaData {
         }
     }
     for r in s.fam("debug").of_type("minute_inference") {
-        let k = num_or(r, "minute_key", 0.0) as i64;
+        let k = minute(num_or(r, "minute_key", 0.0));
         d.contexts.entry(k).or_insert_with(|| context(r));
     }
     for r in cal.of_type("minute_inputs") {
-        let k = num_or(r, "minute_key", 0.0) as i64;
+        let k = minute(num_or(r, "minute_key", 0.0));
         d.bars.insert(
             k,
             Bar {

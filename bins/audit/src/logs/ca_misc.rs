@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::ca_data::CaData;
-use super::read::{Family, num, num_or, text};
+use super::read::{Family, minute, num, num_or, text};
 use super::stats::{median, pct, pidx, sorted};
 
 /// One quartile of section E.
@@ -365,7 +365,7 @@ pub fn plot_feed(f: &Family, symbol: &str) -> PlotFeed {
     let mut minutes: Vec<i64> = recs
         .iter()
         .filter(|r| num_or(r, "o", 0.0) > 0.0)
-        .filter_map(|r| num(r, "minute").map(|m| m as i64))
+        .filter_map(|r| num(r, "minute").map(minute))
         .collect();
     minutes.sort_unstable();
     minutes.dedup();

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::read::{Family, num, text};
+use super::read::{Family, minute, num, text};
 
 /// One calibration cycle.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -55,7 +55,7 @@ pub fn history(cal: &Family) -> History {
                 .filter_map(|(k, v)| Some((k.parse().ok()?, v.as_f64()?)))
                 .collect();
             Cycle {
-                minute_key: num(r, "minute_key").map(|k| k as i64),
+                minute_key: num(r, "minute_key").map(minute),
                 calibration_count: num(r, "calibration_count"),
                 total_events: num(r, "total_events"),
                 hits: num(r, "hits"),
@@ -72,7 +72,7 @@ pub fn history(cal: &Family) -> History {
         .of_type("safety_trip")
         .map(|r| {
             (
-                num(r, "minute_key").map(|k| k as i64),
+                num(r, "minute_key").map(minute),
                 text(r, "reason").to_string(),
             )
         })

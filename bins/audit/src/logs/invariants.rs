@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::ca_data::CaData;
-use super::read::{Rec, StateFile, SymbolLogs, num, num_or, text};
+use super::read::{self, Rec, StateFile, SymbolLogs, minute_of, num, num_or, text};
 use super::runtime::entries;
 use super::stats::pct;
 
@@ -98,7 +98,7 @@ fn s2(s: &SymbolLogs) -> Check {
         .of_type("forceOrder")
         .filter_map(|r| {
             let bucket = num(r, "bucket").filter(|b| *b > 0.0)?;
-            let k = (num(r, "ts")? / 60.0).floor() as i64;
+            let k = minute_of(num(r, "ts")?);
             Some((k, text(r, "side") == "long", bucket))
         })
         .collect();
@@ -108,7 +108,7 @@ fn s2(s: &SymbolLogs) -> Check {
         else {
             continue;
         };
-        let m = m as i64;
+        let m = read::minute(m);
         live.retain(|&(k, long, b)| {
             // The bar of rollover m covers the interval of key m − 1.
             let crossed = k < m && if long { l > 0.0 && l <= b } else { h >= b };
@@ -300,7 +300,7 @@ fn minute_gaps(s: &SymbolLogs) -> Check {
         let mut keys: Vec<i64> = s
             .fam(kind)
             .of_type(t)
-            .filter_map(|r| num(r, "minute_key").map(|k| k as i64))
+            .filter_map(|r| num(r, "minute_key").map(read::minute))
             .collect();
         keys.sort_unstable();
         keys.dedup();

@@ -355,6 +355,20 @@ pub fn num(r: &Rec, k: &str) -> Option<f64> {
     }
 }
 
+/// Largest minute key magnitude the audit keeps (2^40 minutes, about two million years): keys
+/// read from the logs are clamped to it so that window arithmetic cannot overflow.
+pub const MAX_MINUTE: i64 = 1 << 40;
+
+/// A minute key from a JSON number (clamped to [`MAX_MINUTE`]; NaN gives 0).
+pub fn minute(x: f64) -> i64 {
+    (x as i64).clamp(-MAX_MINUTE, MAX_MINUTE)
+}
+
+/// The minute key `floor(ts / 60)` of epoch seconds (clamped like [`minute`]).
+pub fn minute_of(ts: f64) -> i64 {
+    minute((ts / 60.0).floor())
+}
+
 /// Numeric field with a default.
 pub fn num_or(r: &Rec, k: &str, d: f64) -> f64 {
     num(r, k).unwrap_or(d)

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::read::{Family, SymbolLogs, num, num_or, text, truthy};
+use super::read::{Family, SymbolLogs, minute, minute_of, num, num_or, text, truthy};
 use super::stats::{mean, median, pct};
 
 /// [1] Force-order ingestion.
@@ -245,7 +245,7 @@ pub fn fo_hit_rate(tape: &Family, inf: &Family) -> FoHitRate {
     let mut sides: HashMap<i64, BTreeSet<String>> = HashMap::new();
     let mut minutes: BTreeSet<i64> = BTreeSet::new();
     for r in &inf.records {
-        let k = num_or(r, "minute_key", 0.0) as i64;
+        let k = minute(num_or(r, "minute_key", 0.0));
         minutes.insert(k);
         for e in entries(r) {
             let side = e.get("side").and_then(Value::as_str).unwrap_or("");
@@ -271,7 +271,7 @@ pub fn fo_hit_rate(tape: &Family, inf: &Family) -> FoHitRate {
         }
         m.total += 1;
         let side = text(fo, "side").to_string();
-        let k = (ts / 60.0).floor() as i64;
+        let k = minute_of(ts);
         let mut closest = f64::INFINITY;
         let mut hit = false;
         'window: for off in 0..=5 {
