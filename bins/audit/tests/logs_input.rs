@@ -404,3 +404,19 @@ fn odd_values_do_not_crash_the_audit() {
     // The error record fails the error scan.
     assert_eq!(sym(&r, "BTC").verdict, "FAIL");
 }
+
+/// Undecodable bytes are replaced (a record with them inside a string still counts); a line
+/// that is garbage bytes is a malformed line of its file.
+#[test]
+fn invalid_utf8_is_tolerated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(b"{\"type\": \"forceOrder\", \"ts\": 1772242551.0, \"side\": \"long\", \"notional\": 10.0, \"bucket\": 100.0, \"note\": \"\xff\xfe\"}\n");
+    bytes.extend_from_slice(b"\xff\xfe\xfd\n");
+    std::fs::write(tmp.path().join("liq_tape_BTC.jsonl"), bytes).unwrap();
+    let r = logs::run(tmp.path(), &Options::default()).unwrap();
+    let s = sym(&r, "BTC");
+    assert_eq!(s.runtime.ingestion.count, 1);
+    let f = &s.inventory["tape"][0];
+    assert_eq!((f.records, f.malformed_line_numbers.clone()), (1, vec![2]));
+}
