@@ -3,6 +3,7 @@
 
 pub mod backtest;
 pub mod books;
+pub mod logs;
 pub mod normalize;
 
 /// Exit code: success.

@@ -4,7 +4,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use audit::{EXIT_OK, EXIT_USAGE, backtest, books, normalize};
+use audit::{EXIT_OK, EXIT_USAGE, backtest, books, logs, normalize};
 use clap::{Parser, Subcommand};
 use liq_core::event::{Exchange, Market};
 use liq_core::normalize::StreamKind;
@@ -51,9 +51,19 @@ enum Command {
         /// Print JSON instead of markdown.
         #[arg(long)]
         json: bool,
-        /// Offset of the logs' local-time strings from UTC, in hours.
-        #[arg(long, value_name = "HOURS", allow_hyphen_values = true)]
+        /// Offset of the logs' local-time strings from UTC, in hours (the reference's logs of
+        /// 2026-02-28: -5); default: inferred from the tape, else UTC.
+        #[arg(long, value_name = "HOURS", allow_hyphen_values = true, value_parser = parse_tz_offset)]
         tz_offset: Option<f64>,
+        /// Read the state files (snapshots, weights, zones) from this directory instead of DIR.
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+        /// Audit only this symbol.
+        #[arg(long, value_name = "SYM")]
+        symbol: Option<String>,
+        /// Exit 1 when a symbol's verdict is FAIL.
+        #[arg(long)]
+        strict: bool,
     },
     /// Prediction scoring per spec/prediction_eval.md.
     Backtest {
@@ -85,6 +95,18 @@ enum Command {
         #[arg(long, value_name = "FILE.svg")]
         out: PathBuf,
     },
+}
+
+/// `--tz-offset`: a finite number of hours within the UTC offsets in use (-12 to +14).
+fn parse_tz_offset(s: &str) -> Result<f64, String> {
+    let h: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of hours"))?;
+    if h.is_finite() && (-12.0..=14.0).contains(&h) {
+        Ok(h)
+    } else {
+        Err(format!("`{s}` is not a UTC offset (-12 to +14 hours)"))
+    }
 }
 
 fn main() -> ExitCode {
@@ -147,7 +169,22 @@ fn main() -> ExitCode {
             };
             run_backtest(&file, json, &opts)
         }
-        Command::Logs { .. } | Command::Chart { .. } => {
+        Command::Logs {
+            dir,
+            json,
+            tz_offset,
+            state_dir,
+            symbol,
+            strict,
+        } => {
+            let opts = logs::Options {
+                tz_offset_hours: tz_offset,
+                state_dir,
+                symbol,
+            };
+            run_logs(&dir, json, strict, &opts)
+        }
+        Command::Chart { .. } => {
             eprintln!("audit: this command is not built yet (see the open issues)");
             ExitCode::from(EXIT_USAGE)
         }
@@ -181,6 +218,38 @@ fn run_backtest(file: &std::path::Path, json: bool, opts: &backtest::Options) ->
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_OK),
         Err(e) => {
             eprintln!("audit backtest: cannot write output: {e}");
+            ExitCode::from(audit::EXIT_FAILURE)
+        }
+    }
+}
+
+fn run_logs(dir: &std::path::Path, json: bool, strict: bool, opts: &logs::Options) -> ExitCode {
+    let report = match logs::run(dir, opts) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("audit logs: {e}");
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    if report.malformed_lines > 0 {
+        eprintln!(
+            "audit logs: {} malformed lines skipped (listed in the inventory)",
+            report.malformed_lines
+        );
+    }
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let written = if json {
+        logs::write_json(&report, &mut out)
+    } else {
+        logs::report::write_markdown(&report, &mut out)
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) if strict && report.overall() == "FAIL" => ExitCode::from(audit::EXIT_FAILURE),
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            eprintln!("audit logs: cannot write output: {e}");
             ExitCode::from(audit::EXIT_FAILURE)
         }
     }
