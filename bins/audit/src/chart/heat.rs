@@ -35,7 +35,7 @@ pub struct Cell {
 /// The field's cells over minutes `[lo, hi]` and prices `[ymin, ymax]`.
 pub fn cells(cols: &[HeatColumn], lo: i64, hi: i64, ymin: f64, ymax: f64) -> Vec<Cell> {
     let span = ymax - ymin;
-    if cols.is_empty() || hi < lo || !(span > 0.0) {
+    if cols.is_empty() || hi < lo || !span.is_finite() || span <= 0.0 {
         return Vec::new();
     }
     let minutes = usize::try_from(hi - lo + 1).unwrap_or(usize::MAX);

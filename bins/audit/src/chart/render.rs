@@ -191,8 +191,8 @@ fn liq_radius(notional: f64) -> u32 {
 /// Renders the selected data over minutes `[lo, hi]` (bar starts).
 pub fn render(data: &ChartData, (lo, hi): (i64, i64)) -> Result<(String, Summary), ChartError> {
     let minutes = usize::try_from(hi - lo + 1).unwrap_or(0);
-    // Price range: candles and liquidations, padded (at least 1.5 % of the price each side, so
-    // the heatmap's nearer levels are in view).
+    // Price range: candles and liquidations, padded (a replay: at least 1.5 % of the price each
+    // side, so that the heatmap's nearer levels are in view).
     let (mut ymin, mut ymax) = (f64::INFINITY, f64::NEG_INFINITY);
     for c in &data.candles {
         ymin = ymin.min(c.low);
@@ -204,8 +204,21 @@ pub fn render(data: &ChartData, (lo, hi): (i64, i64)) -> Result<(String, Summary
             ymax = ymax.max(l.price);
         }
     }
+    // A plot feed's few top zones are all drawn (spec 8.4 4); a replay's many zones are drawn
+    // where they fall in the candles' range.
+    if data.kind == InputKind::PlotFeed {
+        for z in &data.zones {
+            ymin = ymin.min(z.price);
+            ymax = ymax.max(z.price);
+        }
+    }
     let mid = (ymin + ymax) / 2.0;
-    let pad = ((ymax - ymin) * 0.1).max(mid * 0.015);
+    let pad = match data.kind {
+        // Spec 8.4 4: 5 % of the span over candles and drawn zones (0.1 % of the price when
+        // the span is nil, so that the axis is never empty).
+        InputKind::PlotFeed => ((ymax - ymin) * 0.05).max(mid * 0.001),
+        InputKind::Replay => ((ymax - ymin) * 0.1).max(mid * 0.015),
+    };
     let (y0, y1) = (ymin - pad, ymax + pad);
     let frame = Frame {
         x0: lo as f64,
