@@ -79,7 +79,7 @@ enum Command {
     /// SVG chart of candles, heatmap, zones and liquidations.
     Chart {
         /// A capture-v1 replay, or a plot_feed.jsonl (candles and zones only); detected from
-        /// the first line (`--feed` is the same flag).
+        /// the first line.
         #[arg(long, visible_alias = "feed", value_name = "FILE")]
         replay: PathBuf,
         /// Output SVG file.
@@ -94,7 +94,7 @@ enum Command {
         /// Last minute shown: epoch minute or UTC time YYYY-MM-DDTHH:MM.
         #[arg(long, value_name = "MINUTE", value_parser = parse_minute)]
         to: Option<i64>,
-        /// Show only the last N minutes (`--window` is the same flag).
+        /// Show only the last N minutes.
         #[arg(long, visible_alias = "window", value_name = "N")]
         last: Option<u32>,
         /// Replay with the reference preset.

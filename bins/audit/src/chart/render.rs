@@ -12,7 +12,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::heat::{self, LEVELS};
-use super::{Candle, ChartData, ChartError, InputKind, Summary, time};
+use super::{Candle, ChartData, ChartError, InputKind, Summary, ZoneSpan, time};
 
 /// Canvas width, px.
 pub const WIDTH: u32 = 1600;
@@ -23,6 +23,10 @@ const X_LABELS: u32 = 45;
 const Y_LABELS: u32 = 90;
 /// Narrowest candle slot, px: longer ranges aggregate minutes into one candle.
 const MIN_CANDLE_PX: f64 = 4.0;
+/// Most zone lives drawn (the strongest per time slice).
+pub const MAX_ZONES: usize = 300;
+/// Time slices over which [`MAX_ZONES`] is shared.
+pub const ZONE_SLICES: usize = 20;
 
 const BG: RGBColor = RGBColor(0x1e, 0x1e, 0x1e);
 const TEXT: RGBColor = RGBColor(0xcc, 0xcc, 0xcc);
@@ -183,9 +187,40 @@ fn grouped(candles: &[Candle], lo: i64, group: i64) -> Vec<Candle> {
     out
 }
 
-/// Radius of a liquidation dot, px: 2 + sqrt(USD) / 30, at most 14.
-fn liq_radius(notional: f64) -> u32 {
-    (2.0 + notional.max(0.0).sqrt() / 30.0).min(14.0).round() as u32
+/// Largest liquidation dot, px, with 1-minute candles and with aggregated candles (where the
+/// dots of a long range would cover the candles).
+const LIQ_MAX_R: [f64; 2] = [14.0, 6.0];
+
+/// Radius of a liquidation dot, px: 2 + sqrt(USD) / 30, at most `max`.
+fn liq_radius(notional: f64, max: f64) -> u32 {
+    (2.0 + notional.max(0.0).sqrt() / 30.0).min(max).round() as u32
+}
+
+/// Long ranges hold thousands of zone lives that would hide the heatmap: at most
+/// [`MAX_ZONES`] are kept, the strongest of each of [`ZONE_SLICES`] equal time slices (a zone
+/// counts in every slice it overlaps), so that the quieter hours keep their zones too.
+fn strongest(zones: Vec<ZoneSpan>, x0: f64, x1: f64) -> Vec<ZoneSpan> {
+    if zones.len() <= MAX_ZONES {
+        return zones;
+    }
+    let per = MAX_ZONES / ZONE_SLICES;
+    let width = (x1 - x0) / ZONE_SLICES as f64;
+    let mut keep = vec![false; zones.len()];
+    for k in 0..ZONE_SLICES {
+        let (s0, s1) = (x0 + k as f64 * width, x0 + (k + 1) as f64 * width);
+        let mut here: Vec<usize> = (0..zones.len())
+            .filter(|&i| zones[i].start < s1 && zones[i].end.max(zones[i].start + 1.0) > s0)
+            .collect();
+        here.sort_by(|&a, &b| zones[b].weight.total_cmp(&zones[a].weight));
+        for &i in here.iter().take(per) {
+            keep[i] = true;
+        }
+    }
+    zones
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(z, k)| k.then_some(z))
+        .collect()
 }
 
 /// Renders the selected data over minutes `[lo, hi]` (bar starts).
@@ -232,12 +267,15 @@ pub fn render(data: &ChartData, (lo, hi): (i64, i64)) -> Result<(String, Summary
     let group = ((minutes as f64 * MIN_CANDLE_PX / plot_w).ceil() as i64).max(1);
     let candles = grouped(&data.candles, lo, group);
     let cells = heat::cells(&data.heat, lo, hi, y0, y1);
-    let mut zones: Vec<_> = data
+    let zones: Vec<_> = data
         .zones
         .iter()
         .filter(|z| z.price >= y0 && z.price <= y1)
         .copied()
         .collect();
+    let zones_total = zones.len();
+    let mut zones = strongest(zones, lo as f64, (hi + 1) as f64);
+    // Weakest first, so that the strongest are on top.
     zones.sort_by(|a, b| a.weight.total_cmp(&b.weight));
     let wref = {
         let mut w: Vec<f64> = zones
@@ -269,9 +307,14 @@ pub fn render(data: &ChartData, (lo, hi): (i64, i64)) -> Result<(String, Summary
     };
     let title = match data.kind {
         InputKind::Replay => format!(
-            "{} {span}: {candle_txt}, V2 liquidation heatmap ({} preset), zones, liquidations",
+            "{} {span}: {candle_txt}, V2 liquidation heatmap ({} preset), {}, liquidations",
             data.symbol,
-            data.preset.unwrap_or("default")
+            data.preset.unwrap_or("default"),
+            if zones.len() < zones_total {
+                format!("the strongest {} of {zones_total} zones", zones.len())
+            } else {
+                "zones".to_owned()
+            }
         ),
         InputKind::PlotFeed => {
             format!(
@@ -357,6 +400,11 @@ pub fn render(data: &ChartData, (lo, hi): (i64, i64)) -> Result<(String, Summary
             .map(|_| ())
             .map_err(err)
     })?);
+    let (max_r, dot_alpha) = if group > 1 {
+        (LIQ_MAX_R[1], 0.6)
+    } else {
+        (LIQ_MAX_R[0], 0.85)
+    };
     svg.push_str(&layer(&frame, "liquidations", |_, chart| {
         chart
             .draw_series(data.liqs.iter().map(|l| {
@@ -367,14 +415,16 @@ pub fn render(data: &ChartData, (lo, hi): (i64, i64)) -> Result<(String, Summary
                 };
                 Circle::new(
                     (l.ts / 60.0, l.price),
-                    liq_radius(l.notional),
-                    hue.mix(0.85).filled(),
+                    liq_radius(l.notional, max_r),
+                    hue.mix(dot_alpha).filled(),
                 )
             }))
             .map(|_| ())
             .map_err(err)
     })?);
-    svg.push_str(&layer(&frame, "legend", |root, _| legend(root, data.kind))?);
+    svg.push_str(&layer(&frame, "legend", |root, _| {
+        legend(root, data.kind, max_r)
+    })?);
     svg.push_str("</svg>\n");
     let summary = Summary {
         kind: data.kind,
@@ -391,12 +441,13 @@ pub fn render(data: &ChartData, (lo, hi): (i64, i64)) -> Result<(String, Summary
 }
 
 /// One legend row in the top band.
-fn legend(root: &Root<'_>, kind: InputKind) -> Result<(), String> {
+fn legend(root: &Root<'_>, kind: InputKind, max_r: f64) -> Result<(), String> {
     enum Mark {
         Box(RGBColor),
         Line(RGBColor),
         Dot(RGBColor),
     }
+    let dot_label = format!("short liquidated (r = 2 + sqrt(USD)/30 px, at most {max_r})");
     let mut items = vec![
         (Mark::Box(UP), "candle up"),
         (Mark::Box(DOWN), "candle down"),
@@ -409,10 +460,7 @@ fn legend(root: &Root<'_>, kind: InputKind) -> Result<(), String> {
     items.push((Mark::Line(ZONE_SHORT), "short zone (width: weight)"));
     if kind == InputKind::Replay {
         items.push((Mark::Dot(LIQ_LONG), "long liquidated"));
-        items.push((
-            Mark::Dot(LIQ_SHORT),
-            "short liquidated (r = 2 + sqrt(USD)/30 px)",
-        ));
+        items.push((Mark::Dot(LIQ_SHORT), dot_label.as_str()));
     }
     let y = 44;
     let mut x = 12;
@@ -437,4 +485,42 @@ fn legend(root: &Root<'_>, kind: InputKind) -> Result<(), String> {
         x += 20 + 6 * i32::try_from(label.len()).unwrap_or(40) + 18;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zone(start: f64, weight: f64) -> ZoneSpan {
+        ZoneSpan {
+            side: Side::Long,
+            price: 100.0 + weight,
+            start,
+            end: start + 5.0,
+            weight,
+        }
+    }
+
+    #[test]
+    fn strongest_zones_are_kept_in_every_time_slice() {
+        // 1000 minutes, 20 slices of 50: weak zones in the first slice, strong ones in the 19th.
+        let mut zones: Vec<ZoneSpan> = (0..400).map(|i| zone(f64::from(i % 40), 1.0)).collect();
+        zones.extend((0..400).map(|i| zone(900.0 + f64::from(i % 40), 100.0 + f64::from(i))));
+        let kept = strongest(zones, 0.0, 1000.0);
+        assert!(kept.len() <= MAX_ZONES);
+        let early = kept.iter().filter(|z| z.start < 50.0).count();
+        let late: Vec<f64> = kept
+            .iter()
+            .filter(|z| z.start >= 900.0)
+            .map(|z| z.weight)
+            .collect();
+        assert_eq!(early, MAX_ZONES / ZONE_SLICES);
+        assert_eq!(late.len(), MAX_ZONES / ZONE_SLICES);
+        assert!(
+            late.iter().all(|w| *w >= 485.0),
+            "the strongest of the slice: {late:?}"
+        );
+        // Few zones are all kept.
+        assert_eq!(strongest(vec![zone(0.0, 1.0); 3], 0.0, 10.0).len(), 3);
+    }
 }
