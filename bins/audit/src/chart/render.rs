@@ -23,9 +23,9 @@ const X_LABELS: u32 = 45;
 const Y_LABELS: u32 = 90;
 /// Narrowest candle slot, px: longer ranges aggregate minutes into one candle.
 const MIN_CANDLE_PX: f64 = 4.0;
-/// Most zone lives drawn (the strongest per time slice).
-pub const MAX_ZONES: usize = 300;
-/// Time slices over which [`MAX_ZONES`] is shared.
+/// Zones drawn per side and time slice (the strongest alive in the slice).
+pub const ZONES_PER_SIDE: usize = 12;
+/// Time slices of a chart for the choice of zones (fewer on ranges under 20 minutes).
 pub const ZONE_SLICES: usize = 20;
 
 const BG: RGBColor = RGBColor(0x1e, 0x1e, 0x1e);
@@ -196,24 +196,27 @@ fn liq_radius(notional: f64, max: f64) -> u32 {
     (2.0 + notional.max(0.0).sqrt() / 30.0).min(max).round() as u32
 }
 
-/// Long ranges hold thousands of zone lives that would hide the heatmap: at most
-/// [`MAX_ZONES`] are kept, the strongest of each of [`ZONE_SLICES`] equal time slices (a zone
-/// counts in every slice it overlaps), so that the quieter hours keep their zones too.
+/// A replay holds many more zone lives than a chart can show (one per grid price, thousands on
+/// a long range) and drawn all they hide the heatmap: a zone is drawn when it is among the
+/// [`ZONES_PER_SIDE`] strongest of its side alive in one of [`ZONE_SLICES`] equal time slices
+/// of the range (so the quieter hours keep their zones too).
 fn strongest(zones: Vec<ZoneSpan>, x0: f64, x1: f64) -> Vec<ZoneSpan> {
-    if zones.len() <= MAX_ZONES {
-        return zones;
-    }
-    let per = MAX_ZONES / ZONE_SLICES;
-    let width = (x1 - x0) / ZONE_SLICES as f64;
+    let slices = ZONE_SLICES.min(((x1 - x0).max(1.0)) as usize);
+    let width = (x1 - x0) / slices as f64;
     let mut keep = vec![false; zones.len()];
-    for k in 0..ZONE_SLICES {
+    for k in 0..slices {
         let (s0, s1) = (x0 + k as f64 * width, x0 + (k + 1) as f64 * width);
-        let mut here: Vec<usize> = (0..zones.len())
-            .filter(|&i| zones[i].start < s1 && zones[i].end.max(zones[i].start + 1.0) > s0)
-            .collect();
-        here.sort_by(|&a, &b| zones[b].weight.total_cmp(&zones[a].weight));
-        for &i in here.iter().take(per) {
-            keep[i] = true;
+        for side in [Side::Long, Side::Short] {
+            let mut here: Vec<usize> = (0..zones.len())
+                .filter(|&i| {
+                    let z = &zones[i];
+                    z.side == side && z.start < s1 && z.end.max(z.start + 1.0) > s0
+                })
+                .collect();
+            here.sort_by(|&a, &b| zones[b].weight.total_cmp(&zones[a].weight));
+            for &i in here.iter().take(ZONES_PER_SIDE) {
+                keep[i] = true;
+            }
         }
     }
     zones
@@ -274,7 +277,11 @@ pub fn render(data: &ChartData, (lo, hi): (i64, i64)) -> Result<(String, Summary
         .copied()
         .collect();
     let zones_total = zones.len();
-    let mut zones = strongest(zones, lo as f64, (hi + 1) as f64);
+    // A plot feed's zones are the feed's few top zones: all drawn.
+    let mut zones = match data.kind {
+        InputKind::Replay => strongest(zones, lo as f64, (hi + 1) as f64),
+        InputKind::PlotFeed => zones,
+    };
     // Weakest first, so that the strongest are on top.
     zones.sort_by(|a, b| a.weight.total_cmp(&b.weight));
     let wref = {
@@ -503,23 +510,29 @@ mod tests {
 
     #[test]
     fn strongest_zones_are_kept_in_every_time_slice() {
-        // 1000 minutes, 20 slices of 50: weak zones in the first slice, strong ones in the 19th.
+        // 1000 minutes, 20 slices of 50: 400 weak long zones in the first slice, 400 strong
+        // long zones and one weak short zone in the 19th.
         let mut zones: Vec<ZoneSpan> = (0..400).map(|i| zone(f64::from(i % 40), 1.0)).collect();
         zones.extend((0..400).map(|i| zone(900.0 + f64::from(i % 40), 100.0 + f64::from(i))));
+        zones.push(ZoneSpan {
+            side: Side::Short,
+            ..zone(910.0, 0.5)
+        });
         let kept = strongest(zones, 0.0, 1000.0);
-        assert!(kept.len() <= MAX_ZONES);
+        assert_eq!(kept.len(), 2 * ZONES_PER_SIDE + 1, "{kept:?}");
         let early = kept.iter().filter(|z| z.start < 50.0).count();
         let late: Vec<f64> = kept
             .iter()
-            .filter(|z| z.start >= 900.0)
+            .filter(|z| z.start >= 900.0 && z.side == Side::Long)
             .map(|z| z.weight)
             .collect();
-        assert_eq!(early, MAX_ZONES / ZONE_SLICES);
-        assert_eq!(late.len(), MAX_ZONES / ZONE_SLICES);
+        assert_eq!(early, ZONES_PER_SIDE);
+        assert_eq!(late.len(), ZONES_PER_SIDE);
         assert!(
-            late.iter().all(|w| *w >= 485.0),
+            late.iter().all(|w| *w >= 488.0),
             "the strongest of the slice: {late:?}"
         );
+        assert!(kept.iter().any(|z| z.side == Side::Short));
         // Few zones are all kept.
         assert_eq!(strongest(vec![zone(0.0, 1.0); 3], 0.0, 10.0).len(), 3);
     }
