@@ -312,6 +312,16 @@ fn bad_input_is_a_clear_error() {
         assert!(e.to_string().contains(want), "{}: {e}", path.display());
         assert_eq!(e.exit_code(), audit::EXIT_USAGE, "{e}");
     }
+
+    // Minutes no bar can have (the range arithmetic would overflow) are malformed lines.
+    let hostile = write(
+        "hostile.jsonl",
+        "{\"symbol\":\"BTC\",\"minute\":29537374,\"o\":1,\"h\":2,\"l\":1,\"c\":2}\n\
+         {\"symbol\":\"BTC\",\"minute\":9223372036854775807,\"o\":1,\"h\":2,\"l\":1,\"c\":2}\n\
+         {\"symbol\":\"BTC\",\"minute\":-9223372036854775808,\"o\":1,\"h\":2,\"l\":1,\"c\":2}\n",
+    );
+    let (summary, _) = render(Options::new(&hostile, ""));
+    assert_eq!((summary.minutes, summary.bad_lines), (1, 2));
 }
 
 #[test]
@@ -326,10 +336,16 @@ fn bad_replay_arguments_and_lines() {
     assert!(e.to_string().contains("no BTC minute in the range"), "{e}");
     assert_eq!(e.exit_code(), audit::EXIT_USAGE);
 
-    // A malformed line in the middle is counted and skipped.
+    // A malformed line in the middle is counted and skipped; a minute key no bar can have
+    // draws nothing and does not overflow.
     let text = std::fs::read_to_string(&file).unwrap();
     let mut out: Vec<&str> = text.lines().collect();
     out.insert(out.len() / 2, "{\"kind\":\"minute\",\"symbol\":");
+    out.insert(
+        out.len() / 3,
+        "{\"ts\":1769674380.0,\"kind\":\"minute\",\"symbol\":\"BTC\",\"minute_key\":9223372036854775807,\
+         \"open\":1,\"high\":2,\"low\":1,\"close\":1,\"src\":1}",
+    );
     let dir = tempfile::tempdir().unwrap();
     let damaged = dir.path().join("damaged.jsonl");
     std::fs::write(&damaged, out.join("\n")).unwrap();

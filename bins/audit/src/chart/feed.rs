@@ -50,6 +50,10 @@ pub fn collect(file: &Path, symbol: &str) -> Result<ChartData, ChartError> {
             continue;
         }
         match serde_json::from_slice::<FeedLine>(&line) {
+            Ok(r) if !super::plausible_minute(r.minute) => {
+                bad_lines += 1;
+                tracing::warn!(file = %file.display(), line = i + 1, minute = r.minute, "implausible minute skipped");
+            }
             Ok(r) if r.symbol == symbol => {
                 by_minute.insert(r.minute, r);
             }

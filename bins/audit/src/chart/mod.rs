@@ -235,6 +235,12 @@ pub struct Summary {
     pub bytes: usize,
 }
 
+/// Whether an epoch minute can be a bar's (1970 to about year 3870): keeps the range
+/// arithmetic of hostile or corrupt input from overflowing.
+pub fn plausible_minute(minute: i64) -> bool {
+    (1..1_000_000_000).contains(&minute)
+}
+
 fn unreadable(path: &Path, reason: impl ToString) -> ChartError {
     ChartError::Unreadable {
         path: path.display().to_string(),
@@ -301,7 +307,7 @@ pub fn select(
     let hi = to.unwrap_or(end.minute).min(end.minute);
     let mut lo = from.unwrap_or(first.minute).max(first.minute);
     if let Some(n) = last {
-        lo = lo.max(hi - i64::from(n.max(1)) + 1);
+        lo = lo.max(hi.saturating_sub(i64::from(n.max(1))).saturating_add(1));
     }
     data.candles.retain(|c| (lo..=hi).contains(&c.minute));
     if data.candles.is_empty() {

@@ -105,13 +105,25 @@ pub fn collect(file: &Path, symbol: &str, opts: &Options) -> Result<ChartData, C
         records += 1;
         let mut candle = None;
         match &rec {
-            ReplayRecord::Liquidation(l) if l.symbol == symbol => data.liqs.push(LiqDot {
-                ts: l.ts,
-                side: l.side,
-                price: l.price,
-                notional: l.notional_usd,
-            }),
-            ReplayRecord::Minute(b) if b.symbol == symbol && b.high > 0.0 && b.low > 0.0 => {
+            ReplayRecord::Liquidation(l)
+                if l.symbol == symbol
+                    && l.ts.is_finite()
+                    && l.price.is_finite()
+                    && l.notional_usd.is_finite() =>
+            {
+                data.liqs.push(LiqDot {
+                    ts: l.ts,
+                    side: l.side,
+                    price: l.price,
+                    notional: l.notional_usd,
+                });
+            }
+            ReplayRecord::Minute(b)
+                if b.symbol == symbol
+                    && super::plausible_minute(b.minute_key)
+                    && b.high > 0.0
+                    && b.low > 0.0 =>
+            {
                 let open = b.open.or(prev_close).unwrap_or(b.close);
                 prev_close = Some(b.close);
                 candle = Some(Candle {
@@ -127,7 +139,7 @@ pub fn collect(file: &Path, symbol: &str, opts: &Options) -> Result<ChartData, C
         let products = engine.apply_replay(&rec);
         if let Some(p) = &products {
             closes += 1;
-            if p.symbol == symbol {
+            if p.symbol == symbol && super::plausible_minute(p.minute_key) {
                 // A minute the engine refused again (a repeated key) draws nothing.
                 if let Some(c) = candle {
                     data.candles.push(c);
