@@ -3,6 +3,7 @@
 
 pub mod backtest;
 pub mod books;
+pub mod chart;
 pub mod logs;
 pub mod normalize;
 

@@ -4,7 +4,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use audit::{EXIT_OK, EXIT_USAGE, backtest, books, logs, normalize};
+use audit::{EXIT_OK, backtest, books, chart, logs, normalize};
 use clap::{Parser, Subcommand};
 use liq_core::event::{Exchange, Market};
 use liq_core::normalize::StreamKind;
@@ -88,12 +88,28 @@ enum Command {
     },
     /// SVG chart of candles, heatmap, zones and liquidations.
     Chart {
-        /// A capture-v1 replay.
-        #[arg(long, value_name = "FILE")]
+        /// A capture-v1 replay, or a plot_feed.jsonl (candles and zones only); detected from
+        /// the first line.
+        #[arg(long, visible_alias = "feed", value_name = "FILE")]
         replay: PathBuf,
         /// Output SVG file.
         #[arg(long, value_name = "FILE.svg")]
         out: PathBuf,
+        /// Symbol to draw.
+        #[arg(long, value_name = "SYM", default_value = "BTC")]
+        symbol: String,
+        /// First minute shown: epoch minute or UTC time YYYY-MM-DDTHH:MM.
+        #[arg(long, value_name = "MINUTE", value_parser = parse_minute)]
+        from: Option<i64>,
+        /// Last minute shown: epoch minute or UTC time YYYY-MM-DDTHH:MM.
+        #[arg(long, value_name = "MINUTE", value_parser = parse_minute)]
+        to: Option<i64>,
+        /// Show only the last N minutes.
+        #[arg(long, visible_alias = "window", value_name = "N")]
+        last: Option<u32>,
+        /// Replay with the reference preset.
+        #[arg(long)]
+        reference_compat: bool,
     },
 }
 
@@ -184,9 +200,60 @@ fn main() -> ExitCode {
             };
             run_logs(&dir, json, strict, &opts)
         }
-        Command::Chart { .. } => {
-            eprintln!("audit: this command is not built yet (see the open issues)");
-            ExitCode::from(EXIT_USAGE)
+        Command::Chart {
+            replay,
+            out,
+            symbol,
+            from,
+            to,
+            last,
+            reference_compat,
+        } => {
+            let opts = chart::Options {
+                symbol,
+                from,
+                to,
+                last,
+                reference_compat,
+                progress: true,
+                ..chart::Options::new(replay, out)
+            };
+            run_chart(&opts)
+        }
+    }
+}
+
+fn parse_minute(s: &str) -> Result<i64, String> {
+    chart::time::parse_minute(s)
+        .ok_or_else(|| format!("{s:?} is neither an epoch minute nor YYYY-MM-DDTHH:MM (UTC)"))
+}
+
+fn run_chart(opts: &chart::Options) -> ExitCode {
+    let started = std::time::Instant::now();
+    match chart::run(opts) {
+        Ok(s) => {
+            eprintln!(
+                "audit chart: wrote {} ({} bytes, {:.1} s): {} minutes, {} candles of {} min, {} heatmap cells, {} zones, {} liquidations{}",
+                opts.out.display(),
+                s.bytes,
+                started.elapsed().as_secs_f64(),
+                s.minutes,
+                s.candles,
+                s.candle_minutes,
+                s.heat_cells,
+                s.zones,
+                s.liquidations,
+                if s.bad_lines > 0 {
+                    format!(", {} bad lines skipped", s.bad_lines)
+                } else {
+                    String::new()
+                }
+            );
+            ExitCode::from(EXIT_OK)
+        }
+        Err(e) => {
+            eprintln!("audit chart: {e}");
+            ExitCode::from(e.exit_code())
         }
     }
 }
