@@ -4,6 +4,7 @@
 pub mod backtest;
 pub mod books;
 pub mod chart;
+pub mod fit;
 pub mod logs;
 pub mod normalize;
 

@@ -4,7 +4,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use audit::{EXIT_OK, backtest, books, chart, logs, normalize};
+use audit::{EXIT_OK, backtest, books, chart, fit, logs, normalize};
 use clap::{Parser, Subcommand};
 use liq_core::event::{Exchange, Market};
 use liq_core::normalize::StreamKind;
@@ -85,6 +85,18 @@ enum Command {
         /// Detach the calibrator (no calibration reaches the engine).
         #[arg(long)]
         no_calibrator: bool,
+    },
+    /// Fits the forecast's parameters on replays, leaving one file out (protocol v2).
+    ForecastFit {
+        /// The capture-v1 replays (at least two).
+        #[arg(required = true, num_args = 2..)]
+        files: Vec<PathBuf>,
+        /// Print JSON instead of markdown.
+        #[arg(long)]
+        json: bool,
+        /// The skill the search maximises on the training files.
+        #[arg(long, value_enum, default_value = "file-mean")]
+        objective: fit::Objective,
     },
     /// SVG chart of candles, heatmap, zones and liquidations.
     Chart {
@@ -200,6 +212,18 @@ fn main() -> ExitCode {
             };
             run_logs(&dir, json, strict, &opts)
         }
+        Command::ForecastFit {
+            files,
+            json,
+            objective,
+        } => run_fit(
+            &fit::FitOptions {
+                files,
+                objective,
+                progress: true,
+            },
+            json,
+        ),
         Command::Chart {
             replay,
             out,
@@ -254,6 +278,33 @@ fn run_chart(opts: &chart::Options) -> ExitCode {
         Err(e) => {
             eprintln!("audit chart: {e}");
             ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn run_fit(opts: &fit::FitOptions, json: bool) -> ExitCode {
+    let report = match fit::run(opts) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("audit forecast-fit: {e}");
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let written = if json {
+        serde_json::to_writer_pretty(&mut out, &report)
+            .map_err(io::Error::other)
+            .and_then(|()| writeln!(out))
+    } else {
+        fit::write_markdown(&report, &mut out)
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            eprintln!("audit forecast-fit: cannot write output: {e}");
+            ExitCode::from(audit::EXIT_FAILURE)
         }
     }
 }

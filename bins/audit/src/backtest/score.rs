@@ -173,7 +173,9 @@ fn forecast_dists(minute_key: i64, d: &PredDist) -> Result<[[Dist; 2]; 3], Inval
 
 /// A negative, NaN or infinite value: the prediction file is invalid (spec 3).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("minute {minute_key}: {what} has a value that is not finite and >= 0, or a dist array of the wrong length or sum ({value})")]
+#[error(
+    "minute {minute_key}: {what} has a value that is not finite and >= 0, or a dist array of the wrong length or sum ({value})"
+)]
 pub struct InvalidValue {
     /// The line's minute.
     pub minute_key: i64,
@@ -223,7 +225,11 @@ impl BinnedMinute {
             tape,
             projection,
             pools: p.pools.as_ref().map(|z| [first(&z.long), first(&z.short)]),
-            forecast: p.dist.as_ref().map(|d| forecast_dists(p.minute_key, d)).transpose()?,
+            forecast: p
+                .dist
+                .as_ref()
+                .map(|d| forecast_dists(p.minute_key, d))
+                .transpose()?,
         })
     }
 }

@@ -76,7 +76,12 @@ fn no_mass_is_the_prior_and_every_forecast_is_a_distribution() {
     }
     // The projected long level gains probability over the prior; the short side's too.
     let h15 = fc.horizon(15).unwrap();
-    assert!(h15.long.prob[90] > h15.long.prior[90], "{} {}", h15.long.prob[90], h15.long.prior[90]);
+    assert!(
+        h15.long.prob[90] > h15.long.prior[90],
+        "{} {}",
+        h15.long.prob[90],
+        h15.long.prior[90]
+    );
     assert!(h15.short.prob[130] > h15.short.prior[130]);
     assert!(f.forecast(1, f64::NAN, 1.0, &inputs).is_none());
     assert!(f.forecast(1, 1.0, 0.0, &inputs).is_none());

@@ -153,7 +153,7 @@ fn side_index(l: &Liq) -> usize {
 }
 
 /// The truth of one window: per side the cells with a liquidation, `(cell, n, c)`.
-fn window_truth(band: &Band, liqs: &[&Liq]) -> [Vec<(usize, f64, f64)>; 2] {
+pub(crate) fn window_truth(band: &Band, liqs: &[&Liq]) -> [Vec<(usize, f64, f64)>; 2] {
     let mut n = [[0.0f64; CELLS]; 2];
     let mut c = [[0u64; CELLS]; 2];
     for l in liqs {
