@@ -89,6 +89,8 @@ fn empty_predictions(truth: &Truth) -> Vec<BinnedMinute> {
                 short: vec![],
                 pools: None,
                 layers: None,
+                dist: None,
+                inputs: None,
             })
             .unwrap()
         })

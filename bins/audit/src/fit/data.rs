@@ -110,7 +110,7 @@ pub fn load(file: &Path) -> Result<FileData, BacktestError> {
             continue;
         };
         let bar = &truth.bars[line];
-        if !(bar.close > 0.0) {
+        if bar.close.is_nan() || bar.close <= 0.0 {
             continue;
         }
         let band = Band::new(price);

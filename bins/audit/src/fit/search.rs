@@ -235,11 +235,11 @@ pub fn fit(files: &[FileData], objective: Objective) -> FitReport {
     let nf = files.len();
     // table[h] = (candidate, per-file sums)
     let mut table: [Vec<(Candidate, Vec<Sums>)>; 3] = [Vec::new(), Vec::new(), Vec::new()];
-    for bi in 0..BLURS.len() {
-        for pi in 0..POWERS.len() {
+    for (bi, blur) in BLURS.iter().enumerate() {
+        for (pi, power) in POWERS.iter().enumerate() {
             // A blur or power only matters with a layer in play; the plain shape carries the
             // all-zero candidate.
-            let smp = samples(files, BLURS[bi], POWERS[pi]);
+            let smp = samples(files, *blur, *power);
             for (hi, hs) in smp.iter().enumerate() {
                 for a in 0..PROJECTION.len() {
                     for z in 0..ZONES.len() {
@@ -329,10 +329,24 @@ pub fn fit(files: &[FileData], objective: Objective) -> FitReport {
         families.push((
             fam,
             folds,
-            Pooled::of(&pooled, &days, |u| bootstrap::ci(u)),
+            Pooled::of(&pooled, &days, bootstrap::ci),
             all.map(|c| c.params()),
             in_sample.map(|s| s.skill_usd()),
         ));
     }
     FitReport::new(files, objective, families)
+}
+
+/// The skill sums of `params` (one set per horizon) pooled over `files`: the search's own
+/// evaluation, for checking it against the engine's forecast.
+pub fn evaluate(files: &[FileData], params: &[HorizonParams; 3]) -> [Sums; 3] {
+    std::array::from_fn(|hi| {
+        let p = &params[hi];
+        let smp = samples(files, p.blur, p.power);
+        let mut tot = Sums::default();
+        for s in &smp[hi] {
+            eval_sample(s, [p.projection, p.zones, p.tape], &mut tot);
+        }
+        tot
+    })
 }
