@@ -1,7 +1,9 @@
 //! The liquidation mass that reshapes the reach prior: what the engine knows about where
 //! positions would be liquidated, as layers over the band, each normalised to mean 1 and
-//! weighted by a fitted coefficient (`m_j = 1 + Σ coef * L_j`, `m_200 = 1`: the 1 is the
-//! floor, so a cell the engine knows nothing about keeps the prior's probability).
+//! weighted by a fitted coefficient (`m_j = 1 + Σ coef * L_j`: the 1 is the floor, so a cell
+//! the engine knows nothing about keeps the prior's probability). Outside the band the engine
+//! sees nothing, so the outside cell gets each layer's mean, 1 (spec 2.7's example uses 0
+//! there; the difference was below 0.001 nats on every shared replay).
 //!
 //! Every parameter is documented with its reason and measured effect in docs/ACCURACY.md.
 
@@ -83,7 +85,7 @@ pub const DEFAULT_PARAMS: [HorizonParams; 3] = [
 ];
 
 /// A layer ready to weight: `v^power`, blurred, normalised to mean 1 over the 200 band bins
-/// (all zero stays all zero); the outside cell is 0.
+/// (all zero stays all zero); the outside cell is 1 (the mean) when the layer is not empty.
 pub fn prepare(v: &BandVector, blur: f64, power: f64) -> Dist {
     let mut x = [0.0; BAND_BINS];
     for (xj, vj) in x.iter_mut().zip(v) {

@@ -97,7 +97,8 @@ fn layers_are_blurred_and_normalised_to_mean_one() {
     let l = prepare(&v, 2.0, 0.5);
     let mean = l[..BAND_BINS].iter().sum::<f64>() / 200.0;
     assert!((mean - 1.0).abs() < 1e-12);
-    assert_eq!(l[OUTSIDE], 0.0);
+    // Outside the band: the layer's mean.
+    assert_eq!(l[OUTSIDE], 1.0);
     assert_eq!(prepare(&[0.0; BAND_BINS], 2.0, 1.0), [0.0; CELLS]);
     // An empty layer leaves the prior.
     let r = reach::reach_weights(100.0, 100.0, 1e-3, &CONSTANTS[1]);
