@@ -115,8 +115,9 @@ impl DataDir {
         }
     }
 
-    /// Writes a symbol's snapshot bodies.
+    /// Writes a symbol's snapshot bodies and its forecast file.
     pub fn write_snapshots(&mut self, p: &MinuteProducts) {
+        self.write_forecast(p);
         if let Some(v2) = &p.v2
             && let Err(e) = liq_store::snapshots::write_v2(&self.dir, &p.symbol, v2)
         {
@@ -126,6 +127,24 @@ impl DataDir {
             && let Err(e) = liq_store::snapshots::write_v1(&self.dir, &p.symbol, v1)
         {
             self.failed("V1 snapshot", &e);
+        }
+    }
+
+    /// Writes a symbol's liquidation forecast for readers (`liq_forecast_{SYM}.json`, every
+    /// horizon; `api-only` serves `/liq_forecast` from it).
+    pub fn write_forecast(&mut self, p: &MinuteProducts) {
+        let Some(f) = &p.forecast else {
+            return;
+        };
+        let path = self.dir.join(liq_api::forecast_file_name(&p.symbol));
+        let snap = liq_api::ForecastSnapshot {
+            forecast: std::sync::Arc::clone(f),
+            ts: Some(p.ts),
+        };
+        let mut body = liq_api::encode_forecast_file(&p.symbol, &snap);
+        body.push(b'\n');
+        if let Err(e) = liq_store::atomic::write_atomic(&path, &body) {
+            self.failed("forecast file", &e);
         }
     }
 

@@ -118,8 +118,8 @@ impl Publisher {
         self.state.slots().iter().find(|s| s.info.name == symbol)
     }
 
-    /// Publishes a symbol's minute: its V1 and V2 bodies (byte for byte the files' bodies) and
-    /// a copy of its zone manager.
+    /// Publishes a symbol's minute: its V1 and V2 bodies (byte for byte the files' bodies), its
+    /// liquidation forecast and a copy of its zone manager.
     pub fn on_products(&self, p: &MinuteProducts, engine: &EngineManager) {
         let Some(slot) = self.slot(&p.symbol) else {
             return;
@@ -138,6 +138,12 @@ impl Publisher {
         }
         if let Some(v1) = &p.v1 {
             publish(Version::V1, serde_json::to_vec(v1));
+        }
+        if let Some(f) = &p.forecast {
+            slot.set_forecast(liq_api::ForecastSnapshot {
+                forecast: std::sync::Arc::clone(f),
+                ts: Some(p.ts),
+            });
         }
         if let Some(z) = engine.symbol(&p.symbol).and_then(|e| e.zones()) {
             slot.set_zones(Some(z.clone()));

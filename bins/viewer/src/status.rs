@@ -8,7 +8,8 @@ use liq_core::heatmap::snapshot::GridBody;
 use liq_core::zones::LeverageFilter;
 
 use crate::dash::model::{
-    CalibratorRow, ConnState, DashModel, ExchangeRow, HeatStrip, RatioPanel, SymbolRow, ZoneRow,
+    CalibratorRow, ConnState, DashModel, ExchangeRow, ForecastRow, HeatStrip, RatioPanel,
+    SymbolRow, ZoneRow,
 };
 use crate::ingest::Ingest;
 use crate::session::Session;
@@ -31,13 +32,14 @@ struct LiqMark {
 }
 
 /// The state the model needs beyond the engine: recent liquidations, closes an hour back,
-/// the latest heatmap grids.
+/// the latest heatmap grids and forecast rows.
 #[derive(Debug, Default)]
 pub struct StatusBoard {
     liqs: VecDeque<LiqMark>,
     liq_events: HashMap<String, u64>,
     closes: HashMap<String, VecDeque<(f64, f64)>>,
     grids: HashMap<String, HeatStrip>,
+    forecasts: HashMap<String, ForecastRow>,
 }
 
 /// Downsamples a grid to the strip (max per cell, so thin pools stay visible).
@@ -90,6 +92,14 @@ impl StatusBoard {
         if let Some(v2) = &p.v2 {
             self.grids.insert(p.symbol.clone(), strip(&v2.grid));
         }
+        let horizon = crate::dash::forecast::HORIZON;
+        if let Some(row) = p
+            .forecast
+            .as_ref()
+            .and_then(|f| crate::dash::forecast::row(&p.symbol, f, horizon))
+        {
+            self.forecasts.insert(p.symbol.clone(), row);
+        }
     }
 
     /// The model at `now`.
@@ -105,6 +115,7 @@ impl StatusBoard {
         }
         let mut symbols = Vec::new();
         let mut zones = Vec::new();
+        let mut forecasts = Vec::new();
         for (sym, e) in session.engine.symbols() {
             let live = e.live();
             let price = Some(live.reference_price(now)).filter(|p| *p > 0.0);
@@ -145,6 +156,7 @@ impl StatusBoard {
                     });
                 }
             }
+            forecasts.extend(self.forecasts.get(sym).cloned());
             let oi = live.oi.last_total();
             symbols.push(SymbolRow {
                 symbol: sym.to_string(),
@@ -208,6 +220,7 @@ impl StatusBoard {
             exchanges,
             top_zones: zones,
             ratios,
+            forecasts,
             ..DashModel::default()
         }
     }

@@ -124,6 +124,12 @@ fn demo_runs_headless_and_serves() {
             oi["aggregated_oi"].as_f64().unwrap_or(0.0) > 0.0,
             "{sym} OI {oi}"
         );
+        // The forecast of the last minute close, published with the bodies.
+        let (status, body) = get(port, &format!("/liq_forecast?symbol={sym}&horizon=15")).unwrap();
+        assert_eq!(status, 200, "{sym} forecast");
+        let fc: Value = serde_json::from_slice(&body).unwrap();
+        let prob = fc["long"]["prob"].as_array().map_or(0, Vec::len);
+        assert_eq!((fc["horizon"].as_u64(), prob), (Some(15), 201), "{sym}");
         let (status, body) = get(port, &format!("/liq_zones_summary?symbol={sym}")).unwrap();
         assert_eq!(status, 200);
         let z: Value = serde_json::from_slice(&body).unwrap();
@@ -176,6 +182,7 @@ fn demo_runs_headless_and_serves() {
         "liq_active_zones_SOL.json",
         "liq_calibrator_weights_BTC.json",
         "oi_snapshot_BTC.json",
+        "liq_forecast_SOL.json",
         "ob_heatmap_30s.bin",
         "plot_feed.jsonl",
     ] {

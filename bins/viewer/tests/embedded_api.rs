@@ -135,6 +135,24 @@ fn embedded_api_serves_the_published_minutes() {
         assert_eq!(status, 200);
         let hist: Value = serde_json::from_slice(&hist).unwrap();
         assert_eq!(hist["t"].as_array().map(Vec::len), Some(47), "{sym}");
+        // The forecast of the last minute close: the served body is the file's (api-only
+        // serves the same bytes from it).
+        let file = data.join(liq_api::forecast_file_name(sym));
+        let (status, fc) = get(port, &format!("/liq_forecast?symbol={sym}&horizon=60")).unwrap();
+        if sym == "BTC" {
+            assert!(file.exists(), "the BTC forecast file is written");
+        }
+        if file.exists() {
+            assert_eq!(status, 200, "{sym}");
+            let snap = liq_api::parse_forecast_file(&std::fs::read(&file).unwrap())
+                .expect("forecast file");
+            let from_file = liq_api::encode_forecast_body(sym, &snap, 60)
+                .expect("horizon 60")
+                .unwrap();
+            assert_eq!(served_body(&fc), served_body(&from_file), "{sym}");
+            let v = served_body(&fc);
+            assert_eq!(v["long"]["prob"].as_array().map(Vec::len), Some(201));
+        }
         // The zone manager the engine published (the replay builds zones on every symbol).
         let (status, zones) = get(port, &format!("/liq_zones_summary?symbol={sym}")).unwrap();
         assert_eq!(status, 200);

@@ -1,9 +1,10 @@
 //! The HTTP contract of `spec/api.md`: the liquidation heatmap, history, zone and health
-//! endpoints over axum, served from immutable per-symbol snapshots.
+//! endpoints (and the liquidation forecast) over axum, served from immutable per-symbol snapshots.
 
 mod cache;
 mod deadline_io;
 mod error;
+mod forecast;
 mod gzip;
 mod json;
 mod load;
@@ -19,6 +20,10 @@ mod symbols;
 
 pub use cache::{CACHE_CAPACITY, ResponseCache};
 pub use error::{ApiError, ParamError, ParamKind};
+pub use forecast::{
+    DEFAULT_HORIZON, ForecastSnapshot, encode_body as encode_forecast_body, encode_forecast_file,
+    forecast_file_name, parse_forecast_file, parse_horizon, price_lows,
+};
 pub use json::{minify, to_json};
 pub use load::{RELOAD_EVERY, ReloadReport, Reloader, load_dir, reload_loop};
 pub use oi::{OiSnapshot, encode_oi, oi_file_name, parse_oi};

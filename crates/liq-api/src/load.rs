@@ -35,6 +35,7 @@ pub struct Reloader {
     /// `(size, modification time)` of each frame file when last tailed.
     ob_seen: Vec<Option<(u64, Option<SystemTime>)>>,
     oi_mtimes: Vec<Option<SystemTime>>,
+    forecast_mtimes: Vec<Option<SystemTime>>,
 }
 
 fn snapshot_path(dir: &Path, v: Version, sym: &str) -> PathBuf {
@@ -74,7 +75,8 @@ fn mtime(path: &Path) -> Option<SystemTime> {
 
 impl Reloader {
     /// One pass: every symbol's V1 then V2 file (a changed body is published and offered to
-    /// the history buffer), the frames appended to every order-book file, then every zone file whose modification time changed.
+    /// the history buffer), the frames appended to every order-book file, the OI and forecast files, then every
+    /// zone file whose modification time changed.
     pub fn reload(&mut self, dir: &Path, state: &AppState) -> ReloadReport {
         let mut report = ReloadReport::default();
         for slot in state.slots() {
@@ -141,6 +143,26 @@ impl Reloader {
                     report.published += 1;
                 }
                 None => tracing::warn!(path = %path.display(), "OI file not read"),
+            }
+        }
+        // The forecast files a viewer writes each minute.
+        self.forecast_mtimes.resize(state.slots().len(), None);
+        for (i, slot) in state.slots().iter().enumerate() {
+            let path = dir.join(crate::forecast::forecast_file_name(slot.info.name));
+            let m = mtime(&path);
+            if m.is_none() || m == self.forecast_mtimes[i] {
+                continue;
+            }
+            self.forecast_mtimes[i] = m;
+            match std::fs::read(&path)
+                .ok()
+                .and_then(|b| crate::forecast::parse_forecast_file(&b))
+            {
+                Some(snap) => {
+                    slot.set_forecast(snap);
+                    report.published += 1;
+                }
+                None => tracing::warn!(path = %path.display(), "forecast file not read"),
             }
         }
         self.zone_mtimes.resize(state.slots().len(), None);

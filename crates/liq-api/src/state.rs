@@ -9,6 +9,7 @@ use liq_core::heatmap::history_buffer::{AddOutcome, HistoryBuffer};
 use liq_core::zones::ZoneManager;
 
 use crate::cache::ResponseCache;
+use crate::forecast::ForecastSnapshot;
 use crate::oi::OiSnapshot;
 use crate::orderbook::ObBook;
 use crate::snapshot::Snapshot;
@@ -56,6 +57,7 @@ pub struct SymbolSlot {
     zones: ArcSwapOption<RwLock<ZoneManager>>,
     ob: ArcSwapOption<ObBook>,
     oi: ArcSwapOption<OiSnapshot>,
+    forecast: ArcSwapOption<ForecastSnapshot>,
 }
 
 fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
@@ -73,6 +75,7 @@ impl SymbolSlot {
             zones: ArcSwapOption::empty(),
             ob: ArcSwapOption::empty(),
             oi: ArcSwapOption::empty(),
+            forecast: ArcSwapOption::empty(),
         }
     }
 
@@ -143,6 +146,16 @@ impl SymbolSlot {
     /// Publishes an open-interest snapshot.
     pub fn set_oi(&self, snap: OiSnapshot) {
         self.oi.store(Some(Arc::new(snap)));
+    }
+
+    /// The latest liquidation forecast.
+    pub fn forecast(&self) -> Option<Arc<ForecastSnapshot>> {
+        self.forecast.load_full()
+    }
+
+    /// Publishes a liquidation forecast.
+    pub fn set_forecast(&self, snap: ForecastSnapshot) {
+        self.forecast.store(Some(Arc::new(snap)));
     }
 
     /// Installs (or removes) the zone manager.

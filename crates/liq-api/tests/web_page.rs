@@ -159,6 +159,30 @@ fn expected_cells(h: &serde_json::Value) -> usize {
         .count()
 }
 
+/// Band cells of a `/liq_forecast` body the page draws: per side, those with a probability
+/// above 0 whose price range meets the history's (`None` body: 0).
+fn expected_forecast_cells(fc: Option<&serde_json::Value>, h: &serde_json::Value) -> usize {
+    let Some(fc) = fc else { return 0 };
+    let prices = h["prices"].as_array().expect("prices");
+    let step = h["step"].as_f64().expect("step");
+    let lo = prices[0].as_f64().unwrap() - step / 2.0;
+    let hi = prices[prices.len() - 1].as_f64().unwrap() + step / 2.0;
+    let bw = fc["bin_width"].as_f64().expect("bin_width");
+    let lows = fc["price_low"].as_array().expect("price_low");
+    ["long", "short"]
+        .iter()
+        .map(|s| {
+            lows.iter()
+                .enumerate()
+                .filter(|(j, a)| {
+                    let a = a.as_f64().unwrap();
+                    fc[s]["prob"][*j].as_f64().unwrap() > 0.0 && a + bw >= lo && a <= hi
+                })
+                .count()
+        })
+        .sum()
+}
+
 #[test]
 fn page_renders_the_golden_state_in_chromium() {
     let Some(a) = golden("web_page") else { return };
@@ -197,6 +221,20 @@ fn page_renders_the_golden_state_in_chromium() {
             drawn > 0 && drawn <= n_zones,
             "{symbol}: {drawn} zones drawn"
         );
+        // The forecast profile: BTC has the test forecast (common::golden), ETH none.
+        let fc = get(a, &format!("/liq_forecast?symbol={symbol}&horizon=60"));
+        let fc = (fc.status == 200).then(|| fc.json());
+        let want = expected_forecast_cells(fc.as_ref(), &hist);
+        assert_eq!(
+            symbol == "BTC",
+            want > 0,
+            "{symbol}: {want} forecast cells expected"
+        );
+        assert_eq!(
+            attr("data-forecast-cells"),
+            Some(want.to_string().as_str()),
+            "{symbol}"
+        );
         // 15 s of virtual time: the first load and at least two 5 s refreshes.
         let loads: u32 = attr("data-loads")
             .and_then(|v| v.parse().ok())
@@ -215,6 +253,7 @@ fn page_reports_missing_data_in_chromium() {
     let attr = |k: &str| attrs.get(k).map(String::as_str).unwrap_or("");
     assert_eq!(attr("data-render"), "error", "{attrs:?}");
     assert_eq!(attr("data-cells"), "0");
+    assert_eq!(attr("data-forecast-cells"), "0");
     let err = attr("data-error");
     assert!(
         err.contains("Data for BTC is warming up") && err.contains("HTTP 503"),

@@ -17,6 +17,7 @@
 //! the renderer.
 
 mod fmt;
+pub mod forecast;
 pub mod model;
 mod panels;
 pub mod render;

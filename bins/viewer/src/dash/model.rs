@@ -155,4 +155,47 @@ pub struct DashModel {
     pub duplicates: u64,
     /// Events that arrived after their minute closed, counted into the next (DECISIONS feeds 7).
     pub late_events: u64,
+    /// The liquidation forecast per symbol with one (panel hidden while empty).
+    pub forecasts: Vec<ForecastRow>,
+}
+
+/// One band cell of the forecast strip: its price range, the forecast's and the prior's
+/// probability.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ForecastCell {
+    /// Lower edge of the cell.
+    pub price_low: f64,
+    /// Upper edge of the cell.
+    pub price_high: f64,
+    /// The forecast's probability.
+    pub prob: f64,
+    /// The reach prior's probability.
+    pub prior: f64,
+}
+
+/// One side of a symbol's forecast at the shown horizon, summarised.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ForecastSide {
+    /// The band cells holding the most probability, most probable first (at most 3).
+    pub top: Vec<ForecastCell>,
+    /// Price range spanned by the most probable band cells that together hold half the
+    /// forecast's probability (`None`: the band holds less than half).
+    pub mass50: Option<(f64, f64)>,
+    /// The same range for the prior.
+    pub prior50: Option<(f64, f64)>,
+    /// The outside cell (beyond ±10 %): `(forecast, prior)`.
+    pub outside: (f64, f64),
+}
+
+/// One symbol's liquidation forecast at the dashboard's horizon.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastRow {
+    /// Symbol.
+    pub symbol: String,
+    /// Horizon, minutes.
+    pub horizon: u32,
+    /// Long positions' liquidations (below the price, mostly).
+    pub long: ForecastSide,
+    /// Short positions' liquidations.
+    pub short: ForecastSide,
 }

@@ -1,6 +1,7 @@
 //! Draws a [`DashModel`] into a ratatui frame.
 //!
-//! Top to bottom: header, notices, markets overview, exchanges, heatmap strips, then the top
+//! Top to bottom: header, notices, markets overview, exchanges, heatmap strips, the forecast
+//! strip (when there is a forecast and room), then the top
 //! zones beside the BTC trader ratios, and a footer with the feed totals. Every panel has a
 //! one-line title rule instead of a full border, so 80x24 still shows all of them; height is
 //! handed out in that priority order and the strips drop their axis row when space is short.
@@ -12,10 +13,10 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::fmt;
 use super::model::DashModel;
 use super::panels::{self, DIM};
 use super::strip;
+use super::{fmt, forecast};
 
 /// Notices shown at most (the newest).
 const MAX_NOTICES: usize = 3;
@@ -37,6 +38,7 @@ struct Plan {
     exchanges: Rect,
     heat: Rect,
     heat_full: bool,
+    forecast: Rect,
     zones: Rect,
     ratios: Rect,
     footer: Rect,
@@ -86,6 +88,13 @@ fn plan(area: Rect, model: &DashModel) -> Plan {
     let compact = n.saturating_mul(2).saturating_add(1);
     p.heat_full = rows.left() >= full.saturating_add(BOTTOM_MIN + 1);
     p.heat = rows.take(if p.heat_full { full } else { compact });
+    // The forecast strip (title, two lines per symbol), only when it leaves the bottom room.
+    let fc = u16::try_from(model.forecasts.len())
+        .unwrap_or(u16::MAX)
+        .saturating_mul(2);
+    if fc > 0 && rows.left() >= fc.saturating_add(1 + BOTTOM_MIN + 1) {
+        p.forecast = rows.take(fc + 1);
+    }
     let footer = u16::from(rows.left() > BOTTOM_MIN);
     let bottom = rows.take(rows.left().saturating_sub(footer));
     p.footer = rows.take(footer);
@@ -170,6 +179,12 @@ pub fn draw(frame: &mut Frame, model: &DashModel) {
             .collect()
     };
     panel(frame, p.heat, strip::legend(), heat_lines);
+    panel(
+        frame,
+        p.forecast,
+        forecast::title(&model.forecasts),
+        forecast::lines(&model.forecasts, inner_w),
+    );
     let zone_rows = usize::from(p.zones.height.saturating_sub(2));
     panel(
         frame,

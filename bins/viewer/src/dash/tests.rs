@@ -123,6 +123,7 @@ fn rich() -> DashModel {
         notices: Vec::new(),
         duplicates: 3,
         late_events: 1,
+        forecasts: Vec::new(),
     }
 }
 
@@ -142,6 +143,40 @@ fn with_notices() -> DashModel {
         "exchanges unreachable — try --demo".to_owned(),
     ];
     m
+}
+
+/// A forecast around `price`: a bell-shaped prior (width 15 cells) and pools at cells `long`
+/// and `short` (only `+ - * /`: the same bits everywhere).
+fn forecast(price: f64, long: f64, short: f64) -> liq_core::forecast::Forecast {
+    use liq_core::forecast::{CELLS, HorizonForecast, OUTSIDE, SideForecast};
+    let side = |pool: f64| {
+        let bell = |x: f64, c: f64, w: f64| 1.0 / (1.0 + ((x - c) / w) * ((x - c) / w));
+        let mut prior: Vec<f64> = (0..CELLS).map(|j| bell(j as f64, 99.5, 15.0)).collect();
+        prior[OUTSIDE] = 2.0;
+        let mut prob: Vec<f64> = (0..CELLS)
+            .map(|j| prior[j] * (1.0 + 6.0 * bell(j as f64, pool, 2.0)))
+            .collect();
+        prob[OUTSIDE] = 2.0;
+        let norm = |v: Vec<f64>| {
+            let t: f64 = v.iter().sum();
+            v.into_iter().map(|x| x / t).collect()
+        };
+        SideForecast {
+            prob: norm(prob),
+            prior: norm(prior),
+        }
+    };
+    liq_core::forecast::Forecast {
+        minute_key: 29_404_400,
+        price,
+        close: price,
+        bin_width: 0.001 * price,
+        horizons: vec![HorizonForecast {
+            horizon: 60,
+            long: side(long),
+            short: side(short),
+        }],
+    }
 }
 
 /// Draws `model` on a `w`x`h` test terminal.
@@ -225,6 +260,28 @@ fn rich_model_120x40() {
     // The strips carry intensity: both ramps appear.
     assert!(t.contains('█') && t.contains('░'), "{t}");
     insta::assert_snapshot!("rich_120x40", t);
+}
+
+#[test]
+fn forecast_strip_120x40() {
+    let mut m = rich();
+    m.forecasts = [
+        ("BTC", 97_123.44, 80.0, 125.0),
+        ("ETH", 3_456.781, 90.0, 112.0),
+    ]
+    .iter()
+    .filter_map(|(s, p, l, h)| super::forecast::row(s, &forecast(*p, *l, *h), 60))
+    .collect();
+    let t = text(&draw(&m, 120, 40));
+    // BTC: the long pool at cell 80 = 97,123.44 - 20 x 97.12344, the short one at 125.
+    assert!(t.contains(" FORECAST 60m "), "{t}");
+    assert!(t.contains("long  95,181 "), "{t}");
+    assert!(t.contains("short 99,552 "), "{t}");
+    assert!(t.contains("(prior "), "{t}");
+    insta::assert_snapshot!("forecast_120x40", t);
+    // Without room (80x24) the strip gives way to the zones; nothing panics when narrow.
+    assert!(!text(&draw(&m, 80, 24)).contains("FORECAST"));
+    let _ = draw(&m, 30, 40);
 }
 
 #[test]

@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::json::{py_float, raw, to_json};
 use crate::orderbook::FloatOrZero;
 use crate::query::{Params, check};
-use crate::snapshot::{Fields, Snapshot};
+use crate::snapshot::Fields;
 use crate::state::{AppState, Version};
 use crate::symbols::normalize;
 
@@ -95,9 +95,9 @@ pub async fn health(State(state): State<AppState>) -> Response {
     reply(to_json(&body).map(Into::into))
 }
 
-/// The snapshot's body with `_warning` appended as the last key when it is older than 120 s.
-fn with_warning(snap: &Snapshot, body: Vec<u8>, now: f64) -> Result<Vec<u8>, ApiError> {
-    let age = now - snap.ts;
+/// The body with `_warning` appended as the last key when `ts` is older than 120 s.
+pub(crate) fn with_warning(ts: f64, body: Vec<u8>, now: f64) -> Result<Vec<u8>, ApiError> {
+    let age = now - ts;
     if age.is_nan() || age <= STALE_AFTER_S {
         return Ok(body);
     }
@@ -126,7 +126,7 @@ pub async fn liq_heatmap(State(state): State<AppState>, RawQuery(q): RawQuery) -
             let snap = slot
                 .snapshot(Version::V1)
                 .ok_or_else(|| warming_up(slot.info.name))?;
-            with_warning(&snap, snap.body.to_vec(), state.now())
+            with_warning(snap.ts, snap.body.to_vec(), state.now())
         })
     })())
 }
@@ -184,7 +184,7 @@ pub async fn liq_heatmap_v2(State(state): State<AppState>, RawQuery(q): RawQuery
                     to_json(&fields)?
                 }
             };
-            with_warning(&snap, body, state.now())
+            with_warning(snap.ts, body, state.now())
         })
     })())
 }

@@ -1,6 +1,7 @@
 //! The router: every path and alias of api.md section 1 (plus the web page and `/metrics`),
 //! the 404/405 bodies of 2.4, gzip, optional CORS and the handler timeout.
 
+mod forecast;
 mod history;
 mod liq;
 mod ob_stats;
@@ -29,8 +30,9 @@ use crate::state::AppState;
 pub const HANDLER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `(primary, alias)` of every endpoint served here: the liquidation, order-book, zone and OI
-/// endpoints of api.md, then the built-in web page and `/metrics` (beyond the reference).
-pub const PATHS: [(&str, Option<&str>); 16] = [
+/// endpoints of api.md, then the built-in web page, `/metrics` and the liquidation forecast
+/// (beyond the reference).
+pub const PATHS: [(&str, Option<&str>); 17] = [
     ("/health", Some("/v1/health")),
     ("/oi", None),
     ("/liq_heatmap", Some("/v1/liq_heatmap")),
@@ -56,6 +58,7 @@ pub const PATHS: [(&str, Option<&str>); 16] = [
     ),
     ("/", Some("/index.html")),
     ("/metrics", None),
+    ("/liq_forecast", None),
 ];
 
 /// A cached body: the entry under `key` if younger than `ttl`, else `render`'s output (stored
@@ -141,6 +144,7 @@ pub fn router(state: AppState) -> Router {
     add(PATHS[13], get_route(ob_stats::debug, false));
     add(PATHS[14], get_route(web::index, false));
     add(PATHS[15], get_route(crate::metrics::scrape, false));
+    add(PATHS[16], get_route(forecast::liq_forecast, false));
     crate::metrics::warm();
     let cors = state.options().cors_origin.clone();
     let mut r = r

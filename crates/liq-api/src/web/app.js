@@ -1,14 +1,18 @@
 // The built-in liquidation heatmap page: plain ES2017, no framework, no request to any other
-// host. It reads three endpoints of the API (relative URLs, so it also works behind a proxy
+// host. It reads four endpoints of the API (relative URLs, so it also works behind a proxy
 // under a path prefix), draws the V2 history as a price-by-time colour field with the current
-// price, the largest pools and the active zones on top, and refreshes every 5 s.
-// Its render status goes into <body data-render data-cells data-zones data-error>, which the
-// headless-browser test reads.
+// price, the largest pools, the active zones and the 60-minute liquidation forecast (a bar
+// profile per price at the right edge) on top, and refreshes every 5 s.
+// Its render status goes into <body data-render data-cells data-zones data-forecast-cells
+// data-error>, which the headless-browser test reads.
 'use strict';
 
 (function () {
   var REFRESH_MS = 5000;
   var POOLS_PER_SIDE = 5;
+  var FORECAST_HORIZON = 60;
+  // Width of the forecast profile at the plot's right edge, CSS pixels.
+  var FORECAST_W = 84;
   var SYMBOLS = ['BTC', 'ETH', 'SOL'];
   // A viridis-like ramp: [position, [r, g, b]].
   var RAMP = [
@@ -100,9 +104,13 @@
       // still draws.
       getJson('liq_zones' + q).catch(function (e) {
         return { zones: [], error: e.message };
+      }),
+      // The forecast is an overlay too: before the first minute close it is 503.
+      getJson('liq_forecast' + q + '&horizon=' + FORECAST_HORIZON).catch(function (e) {
+        return { error: e.message };
       })
     ]);
-    return { symbol: symbol, history: all[0], current: all[1], zones: all[2] };
+    return { symbol: symbol, history: all[0], current: all[1], zones: all[2], forecast: all[3] };
   }
 
   function niceStep(span, target) {
@@ -141,7 +149,66 @@
       .slice(0, n);
   }
 
-  // Draws everything; returns {cells, zonesDrawn, frames}.
+  // The forecast profile over the plot's right edge: per 0.1 % cell of the band, a bar for
+  // the long and the short side, length by probability (the largest cell of either side is
+  // the full width), and the reach prior as a line. Returns the band cells drawn.
+  function drawForecast(ctx, fc, y, lo, hi, x0, w) {
+    if (!fc || fc.error || !Array.isArray(fc.price_low) || !fc.long || !fc.short) return 0;
+    var lows = fc.price_low;
+    var bw = fc.bin_width;
+    var n = lows.length;
+    var max = 0;
+    ['long', 'short'].forEach(function (s) {
+      for (var j = 0; j < n; j++) {
+        max = Math.max(max, fc[s].prob[j] || 0, fc[s].prior[j] || 0);
+      }
+    });
+    if (!(max > 0) || !(bw > 0)) return 0;
+    ctx.fillStyle = 'rgba(11, 14, 20, 0.72)';
+    ctx.fillRect(x0, y(hi), w, y(lo) - y(hi));
+    var drawn = 0;
+    [['short', COLORS.poolShort], ['long', COLORS.poolLong]].forEach(function (sc) {
+      var side = fc[sc[0]];
+      ctx.fillStyle = rgba(sc[1], 0.55);
+      for (var j = 0; j < n; j++) {
+        var p = side.prob[j] || 0;
+        var a = lows[j];
+        var b = a + bw;
+        if (p <= 0 || b < lo || a > hi) continue;
+        var top = y(Math.min(b, hi));
+        var h = Math.max(1, y(Math.max(a, lo)) - top);
+        var len = (p / max) * (w - 4);
+        ctx.fillRect(x0 + w - len, top, len, h);
+        drawn++;
+      }
+      // The prior: where the price alone says the liquidations would fall.
+      ctx.strokeStyle = rgba(sc[1], 1);
+      ctx.lineWidth = 1;
+      ctx.setLineDash([2, 2]);
+      ctx.beginPath();
+      var started = false;
+      for (var k = 0; k < n; k++) {
+        var mid = lows[k] + bw / 2;
+        if (mid < lo || mid > hi) continue;
+        var px = x0 + w - ((side.prior[k] || 0) / max) * (w - 4);
+        if (started) {
+          ctx.lineTo(px, y(mid));
+        } else {
+          ctx.moveTo(px, y(mid));
+          started = true;
+        }
+      }
+      ctx.stroke();
+      ctx.setLineDash([]);
+    });
+    ctx.fillStyle = COLORS.axis;
+    ctx.textAlign = 'right';
+    ctx.textBaseline = 'top';
+    ctx.fillText('forecast ' + fc.horizon + 'm', x0 + w - 4, y(hi) + 4);
+    return drawn;
+  }
+
+  // Draws everything; returns {cells, zonesDrawn, frames, forecastCells}.
   function draw(data) {
     var hist = data.history;
     var cur = data.current;
@@ -277,6 +344,9 @@
     });
     ctx.setLineDash([]);
 
+    // The forecast profile (under the price line).
+    var forecastCells = drawForecast(ctx, data.forecast, y, lo, hi, M.l + W - FORECAST_W, FORECAST_W);
+
     // The current price.
     var price = typeof cur.price === 'number' ? cur.price : cur.src;
     if (typeof price === 'number' && price >= lo && price <= hi) {
@@ -303,7 +373,13 @@
     ctx.strokeStyle = '#30363d';
     ctx.lineWidth = 1;
     ctx.strokeRect(M.l + 0.5, M.t + 0.5, W - 1, H - 1);
-    return { cells: cells, zonesDrawn: zonesDrawn, zones: zones.length, frames: F };
+    return {
+      cells: cells,
+      zonesDrawn: zonesDrawn,
+      zones: zones.length,
+      frames: F,
+      forecastCells: forecastCells
+    };
   }
 
   function render(data) {
@@ -314,6 +390,7 @@
       data.history.prices.length + ' prices',
       r.zones + ' zones', 'updated ' + new Date().toISOString().slice(11, 19) + ' UTC'];
     if (data.zones.error) parts.push('zones unavailable: ' + data.zones.error);
+    if (data.forecast.error) parts.push('forecast unavailable: ' + data.forecast.error);
     statusEl.textContent = parts.join(' \u00b7 ');
     statusEl.className = 'status';
     setStatus('ok', {
@@ -322,6 +399,7 @@
       zones: r.zones,
       zonesDrawn: r.zonesDrawn,
       frames: r.frames,
+      forecastCells: r.forecastCells,
       error: ''
     });
   }
@@ -335,7 +413,15 @@
     showMessage(text);
     statusEl.textContent = 'error \u00b7 retrying every ' + REFRESH_MS / 1000 + ' s';
     statusEl.className = 'status error';
-    setStatus('error', { symbol: symbol, cells: 0, zones: 0, zonesDrawn: 0, frames: 0, error: text });
+    setStatus('error', {
+      symbol: symbol,
+      cells: 0,
+      zones: 0,
+      zonesDrawn: 0,
+      frames: 0,
+      forecastCells: 0,
+      error: text
+    });
   }
 
   async function refresh() {

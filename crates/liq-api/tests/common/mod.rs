@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod forecast;
 pub mod ob;
 
 use std::io::{Read, Write};
@@ -66,11 +67,22 @@ pub fn start_state(state: AppState) -> SocketAddr {
     addr
 }
 
-/// The shared golden server (fixed clock [`RUN_NOW`]).
+/// The shared golden server (fixed clock [`RUN_NOW`]); BTC also has the test forecast
+/// ([`forecast::snapshot`]) around its V2 price, ETH and SOL have none.
 pub fn golden(test: &str) -> Option<SocketAddr> {
     static ADDR: OnceLock<Option<SocketAddr>> = OnceLock::new();
     let dir = golden_dir(test)?;
-    *ADDR.get_or_init(|| Some(start(&dir, Clock::Fixed(RUN_NOW))))
+    *ADDR.get_or_init(|| {
+        let (state, _reloader) = load_dir(&dir, Clock::Fixed(RUN_NOW), Options::default());
+        let v2 = state.slot(0).snapshot(liq_api::Version::V2);
+        let price = v2.as_ref().and_then(|s| s.num("price")).unwrap_or(65_000.0);
+        let ts = v2.as_ref().map_or(RUN_NOW, |s| s.ts);
+        let minute = (ts / 60.0).floor() as i64;
+        state
+            .slot(0)
+            .set_forecast(forecast::snapshot(minute, price, ts));
+        Some(start_state(state))
+    })
 }
 
 /// A server over an empty directory (nothing published yet).
