@@ -6,11 +6,12 @@
 
 use std::process::{Command, ExitCode};
 
-const FUZZ_TARGETS: [&str; 4] = [
+const FUZZ_TARGETS: [&str; 5] = [
     "normalize_binance",
     "normalize_bybit",
     "normalize_okx",
     "state_files",
+    "api_files",
 ];
 
 fn run(cmd: &mut Command) -> bool {
