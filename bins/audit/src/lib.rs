@@ -7,6 +7,7 @@ pub mod chart;
 pub mod fit;
 pub mod logs;
 pub mod normalize;
+pub mod progress;
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;

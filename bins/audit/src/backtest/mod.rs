@@ -144,26 +144,6 @@ impl Options {
     }
 }
 
-fn progress_bar(file: &Path) -> Option<indicatif::ProgressBar> {
-    let size = std::fs::metadata(file).ok()?.len();
-    let gz = file.extension().is_some_and(|e| e == "gz");
-    let bar = if gz {
-        indicatif::ProgressBar::new_spinner()
-    } else {
-        indicatif::ProgressBar::new(size)
-    };
-    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-    let template = if gz {
-        "{spinner} {elapsed} backtest"
-    } else {
-        "{bar:40} {percent}% {elapsed}<{eta} backtest"
-    };
-    if let Ok(st) = indicatif::ProgressStyle::with_template(template) {
-        bar.set_style(st);
-    }
-    Some(bar)
-}
-
 /// Runs the backtest of `file`: replay, predictions (emitted if asked), scores.
 pub fn run(file: &Path, opts: &Options) -> Result<Report, BacktestError> {
     let setup = EngineSetup {
@@ -186,7 +166,7 @@ pub fn run(file: &Path, opts: &Options) -> Result<Report, BacktestError> {
         None => None,
     };
     let bar = if opts.progress {
-        progress_bar(file)
+        crate::progress::progress_bar(file, "backtest")
     } else {
         None
     };

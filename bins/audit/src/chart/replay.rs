@@ -63,7 +63,7 @@ pub fn collect(file: &Path, symbol: &str, opts: &Options) -> Result<ChartData, C
         reason: e.to_string(),
     })?;
     let bar = if opts.progress {
-        super::progress_bar(file, "chart replay")
+        crate::progress::progress_bar(file, "chart replay")
     } else {
         None
     };

@@ -382,12 +382,7 @@ fn ca_sections(out: &mut impl Write, s: &SymbolReport) -> io::Result<()> {
     }
     let sw = &s.sweeps;
     writeln!(out, "### O. Sweep Analysis\n")?;
-    let by = |m: &std::collections::BTreeMap<String, usize>| {
-        m.iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let by = join_counts;
     writeln!(
         out,
         "Sweeps {} | by side: {} | by layer: {} | notional ${} (median ${}) | avg trades {}\n",
@@ -399,4 +394,12 @@ fn ca_sections(out: &mut impl Write, s: &SymbolReport) -> io::Result<()> {
             .map_or_else(|| "N/A".to_string(), money),
         opt(sw.avg_trade_count, 1)
     )
+}
+
+/// `key count, key count, …` of a count map, in key order.
+pub(crate) fn join_counts(m: &std::collections::BTreeMap<String, usize>) -> String {
+    m.iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -52,12 +52,7 @@ pub fn runtime(out: &mut impl Write, s: &SymbolReport) -> io::Result<()> {
         }
     )?;
     let h = &r.fo_hit_rate;
-    let sides = |m: &std::collections::BTreeMap<String, usize>| {
-        m.iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let sides = super::report::join_counts;
     writeln!(
         out,
         "- [A] Force-order hit rate (tape FOs vs projections, 6-minute window, 0.5% of the bucket): {} valid, {} hits / {} misses = {:.2}%, median miss {:.2}%; hits by side: {}; misses by side: {}: {}",
