@@ -262,7 +262,7 @@ fn emits_predictions_in_the_protocol_format() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines[0]["kind"], "meta");
-    assert_eq!(lines[0]["format"], "prediction-eval-v1");
+    assert_eq!(lines[0]["format"], "prediction-eval-v2");
     // 308 minutes, the first 60 are warm-up.
     assert_eq!(lines.len(), 1 + 248);
     assert_eq!(lines[1]["minute_key"], 29_494_155 + 60);
@@ -280,6 +280,14 @@ fn emits_predictions_in_the_protocol_format() {
             assert!(l["pools"][side].is_array());
             assert!(l["layers"]["tape"][side].is_array());
             assert!(l["layers"]["projection"][side].is_array());
+            // spec v2 section 3: 201 positive values summing to 1 within 1e-6, per horizon.
+            for h in ["15", "60", "240"] {
+                let q = l["dist"][h][side].as_array().unwrap();
+                assert_eq!(q.len(), 201);
+                let q: Vec<f64> = q.iter().map(|x| x.as_f64().unwrap()).collect();
+                assert!(q.iter().all(|x| *x > 0.0 && x.is_finite()));
+                assert!((q.iter().sum::<f64>() - 1.0).abs() < 1e-6);
+            }
         }
     }
 }

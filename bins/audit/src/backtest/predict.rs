@@ -244,7 +244,9 @@ pub fn write_meta(
     );
     let meta = Meta {
         kind: "meta",
-        format: "prediction-eval-v1",
+        // Every line carries the forecast's `dist` (prediction_eval_v2.md section 3); the
+        // v1 fields are all there too.
+        format: "prediction-eval-v2",
         model: "liq-heatmap-rs",
         calibrator,
         every: 1,
