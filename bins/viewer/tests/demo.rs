@@ -77,7 +77,7 @@ fn demo_runs_headless_and_serves() {
             "--demo",
             "--headless",
             "--demo-hours",
-            "0.25",
+            "0.6",
             "--demo-speed",
             "20",
         ])
@@ -91,7 +91,8 @@ fn demo_runs_headless_and_serves() {
         .spawn()
         .expect("viewer starts");
     let mut child = Killer(child);
-    // 15 minutes of history, then live minutes at 20x: wait for two more minute closes.
+    // 36 minutes of history (the forecast needs 30 returns of volatility), then live minutes
+    // at 20x: wait for two more minute closes.
     let deadline = Instant::now() + Duration::from_secs(240);
     let mut first: Option<u64> = None;
     let health = loop {

@@ -48,6 +48,9 @@ pub struct SymbolState {
     pub heatmap: HeatmapState,
     /// A replay's running absolute OI.
     pub replay_oi: f64,
+    /// The forecaster's volatility (absent in files written before the forecast).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<crate::forecast::ForecasterState>,
 }
 
 impl SymbolEngine {
@@ -191,6 +194,7 @@ impl SymbolEngine {
         Some(SymbolState {
             heatmap: self.pipeline.heatmap().export_state(minute, now),
             replay_oi: self.feeder.oi(),
+            forecast: Some(self.forecaster.export()),
         })
     }
 
@@ -206,6 +210,9 @@ impl SymbolEngine {
             self.live.oi.resume(st.heatmap.inference.last_oi);
             self.last_minute = Some(st.heatmap.minute_key);
             self.resume_after = Some(st.heatmap.minute_key);
+            if let Some(f) = &st.forecast {
+                self.forecaster.restore(f);
+            }
         }
         report
     }

@@ -137,6 +137,17 @@ impl Forecast {
     }
 }
 
+/// Observations of the volatility before the first forecast: with fewer the prior's width is
+/// a guess (one return, or none: the 1e-5 floor), and a forecast would be overconfident.
+pub const MIN_OBSERVATIONS: u64 = 30;
+
+/// What a restart keeps of a [`Forecaster`]: its volatility trackers.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct ForecasterState {
+    /// One tracker per half-life in use.
+    pub vols: Vec<Volatility>,
+}
+
 /// The per-symbol forecaster: the volatility of the minute closes and the parameters.
 #[derive(Clone, Debug)]
 pub struct Forecaster {
@@ -168,6 +179,28 @@ impl Forecaster {
         &self.params
     }
 
+    /// The state a restart keeps.
+    pub fn export(&self) -> ForecasterState {
+        ForecasterState {
+            vols: self.vols.iter().map(|(_, v)| v.clone()).collect(),
+        }
+    }
+
+    /// Takes back the trackers of a saved state whose half-life is in use (others are
+    /// ignored, so a state from other constants cannot mislead).
+    pub fn restore(&mut self, st: &ForecasterState) {
+        for v in &st.vols {
+            let hl = v.half_life();
+            if let Some((_, slot)) = self
+                .vols
+                .iter_mut()
+                .find(|(h, _)| (h - hl).abs() <= 1e-9 * h.abs())
+            {
+                *slot = v.clone();
+            }
+        }
+    }
+
     /// Feeds a closed minute's last trade price (every minute, before [`Self::forecast`]).
     pub fn on_minute(&mut self, minute_key: i64, close: f64) {
         for (_, v) in &mut self.vols {
@@ -184,7 +217,8 @@ impl Forecaster {
     }
 
     /// The forecast of the minute just fed: reference price `p`, centre `close`, the engine's
-    /// layers binned around `p`. `None` when `p` or `close` is not finite and positive.
+    /// layers binned around `p`. `None` when `p` or `close` is not finite and positive, or
+    /// before [`MIN_OBSERVATIONS`] returns.
     pub fn forecast(
         &self,
         minute_key: i64,
@@ -193,6 +227,13 @@ impl Forecaster {
         inputs: &MassInputs,
     ) -> Option<Forecast> {
         if !(p.is_finite() && p > 0.0 && close.is_finite() && close > 0.0) {
+            return None;
+        }
+        if self
+            .vols
+            .iter()
+            .any(|(_, v)| v.observations() < MIN_OBSERVATIONS)
+        {
             return None;
         }
         let horizons = CONSTANTS

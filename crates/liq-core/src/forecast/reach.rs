@@ -68,12 +68,15 @@ pub const SIGMA_FLOOR: f64 = 1e-5;
 
 /// The EWMA volatility of minute closes for one half-life (spec 2.5 "Volatility"), fed one
 /// minute line at a time.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Volatility {
     lam: f64,
     s: f64,
     wt: f64,
     prev: Option<(i64, f64)>,
+    /// Observations so far (pairs of positive closes).
+    #[serde(default)]
+    n: u64,
 }
 
 impl Volatility {
@@ -84,7 +87,18 @@ impl Volatility {
             s: 0.0,
             wt: 0.0,
             prev: None,
+            n: 0,
         }
+    }
+
+    /// Observations so far.
+    pub fn observations(&self) -> u64 {
+        self.n
+    }
+
+    /// The half-life this tracker was built with, minutes.
+    pub fn half_life(&self) -> f64 {
+        1.0 / self.lam.log(0.5)
     }
 
     /// Feeds the next minute line (`minute_key`, its close): a pair of positive closes adds
@@ -98,6 +112,7 @@ impl Volatility {
             let r = (close / pclose).ln();
             self.s = self.lam * self.s + r * r / gap;
             self.wt = self.lam * self.wt + 1.0;
+            self.n += 1;
         }
         self.prev = Some((minute_key, close));
     }

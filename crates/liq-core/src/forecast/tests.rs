@@ -128,3 +128,29 @@ fn cells_follow_the_band_rule() {
     assert_eq!(v[98], 3.0);
     assert_eq!(v.iter().sum::<f64>(), 3.0);
 }
+
+#[test]
+fn no_forecast_before_enough_returns_and_a_restart_keeps_the_volatility() {
+    let inputs = MassInputs::default();
+    let mut f = Forecaster::default();
+    // 30 lines give 29 returns: not yet.
+    for i in 0..30 {
+        f.on_minute(i, 100.0 + (i % 3) as f64 * 0.1);
+    }
+    assert!(f.forecast(29, 100.0, 100.1, &inputs).is_none());
+    f.on_minute(30, 100.2);
+    let before = f.forecast(30, 100.0, 100.2, &inputs).unwrap();
+    // A restarted forecaster with the saved state forecasts at once, and the same.
+    let mut g = Forecaster::default();
+    assert!(g.forecast(30, 100.0, 100.2, &inputs).is_none());
+    let saved: ForecasterState =
+        serde_json::from_str(&serde_json::to_string(&f.export()).unwrap()).unwrap();
+    g.restore(&saved);
+    assert_eq!(g.forecast(30, 100.0, 100.2, &inputs).unwrap(), before);
+    // A state of other half-lives is ignored.
+    let mut h = Forecaster::default();
+    h.restore(&ForecasterState {
+        vols: vec![Volatility::new(7.0)],
+    });
+    assert!(h.forecast(30, 100.0, 100.2, &inputs).is_none());
+}
