@@ -61,9 +61,9 @@ enum Command {
         /// Audit only this symbol.
         #[arg(long, value_name = "SYM")]
         symbol: Option<String>,
-        /// Exit 1 when a symbol's verdict is FAIL.
+        /// Exit 0 even when a symbol's verdict is FAIL (by default FAIL exits 1, spec 7.3).
         #[arg(long)]
-        strict: bool,
+        no_fail_exit: bool,
     },
     /// Prediction scoring per spec/prediction_eval.md.
     Backtest {
@@ -203,14 +203,14 @@ fn main() -> ExitCode {
             tz_offset,
             state_dir,
             symbol,
-            strict,
+            no_fail_exit,
         } => {
             let opts = logs::Options {
                 tz_offset_hours: tz_offset,
                 state_dir,
                 symbol,
             };
-            run_logs(&dir, json, strict, &opts)
+            run_logs(&dir, json, !no_fail_exit, &opts)
         }
         Command::ForecastFit {
             files,
@@ -341,7 +341,7 @@ fn run_backtest(file: &std::path::Path, json: bool, opts: &backtest::Options) ->
     }
 }
 
-fn run_logs(dir: &std::path::Path, json: bool, strict: bool, opts: &logs::Options) -> ExitCode {
+fn run_logs(dir: &std::path::Path, json: bool, fail_exit: bool, opts: &logs::Options) -> ExitCode {
     let report = match logs::run(dir, opts) {
         Ok(r) => r,
         Err(e) => {
@@ -363,7 +363,7 @@ fn run_logs(dir: &std::path::Path, json: bool, strict: bool, opts: &logs::Option
         logs::report::write_markdown(&report, &mut out)
     };
     match written.and_then(|()| out.flush()) {
-        Ok(()) if strict && report.overall() == "FAIL" => ExitCode::from(audit::EXIT_FAILURE),
+        Ok(()) if fail_exit && report.overall() == "FAIL" => ExitCode::from(audit::EXIT_FAILURE),
         Ok(()) => ExitCode::from(EXIT_OK),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_OK),
         Err(e) => {

@@ -222,12 +222,27 @@ fn tz_offset_places_local_times() {
     let dir = tmp.path().to_str().unwrap();
     let json = |args: &[&str]| {
         let out = audit(&[&["logs", dir, "--json"], args].concat());
-        assert_eq!(out.status.code(), Some(0), "{args:?}");
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+        let v = serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap();
+        // Spec 7.3: a FAIL verdict exits 1 (the report is still written), else 0.
+        let fail = v["verdict"]
+            .as_object()
+            .unwrap()
+            .values()
+            .any(|x| x == "FAIL");
+        assert_eq!(
+            out.status.code(),
+            Some(if fail { 1 } else { 0 }),
+            "{args:?}"
+        );
+        v
     };
     // Read at UTC-5 the event falls in the projection's window: a hit.
     let v = json(&["--tz-offset", "-5"]);
     assert_eq!(v["log_utc_offset_hours"], -5.0);
+    // This directory fails some checks: exit 1, unless --no-fail-exit.
+    assert_eq!(v["verdict"]["ETH"], "FAIL");
+    let out = audit(&["logs", dir, "--json", "--tz-offset", "-5", "--no-fail-exit"]);
+    assert_eq!(out.status.code(), Some(0));
     assert_eq!(v["offset_source"], "given");
     assert_eq!(inference_5m_050(&v), (1, 0, 0));
     // Read as UTC it is five hours earlier, before any projection: a gap.
