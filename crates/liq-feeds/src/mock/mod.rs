@@ -35,6 +35,27 @@
 //! - OKX v5: one `{"event":"subscribe","arg":..,"connId":..}` per arg, `{"event":"error",
 //!   "code":"60018"|"60012",..}` for bad args or JSON; text `ping` -> `pong`; idle close (30 s).
 //!
+//! # Example
+//!
+//! ```
+//! use liq_core::event::Exchange;
+//! use liq_feeds::mock::{DropMode, MockConfig, MockExchange, VecSource};
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let cfg = MockConfig { speed: f64::INFINITY, ..MockConfig::default() };
+//! let mock = MockExchange::start(Box::new(VecSource::default()), cfg).await.unwrap();
+//! // Point a connector at the mock:
+//! let url = format!("{}/market/stream?streams=!forceOrder@arr", mock.ws_url(Exchange::Binance));
+//! assert!(url.starts_with("ws://127.0.0.1:"));
+//! let rest = format!("{}/fapi/v1/openInterest?symbol=BTCUSDT", mock.rest_url(Exchange::Binance));
+//! assert!(rest.starts_with("http://127.0.0.1:"));
+//! // Faults apply to the connections open now.
+//! assert_eq!(mock.drop_connections(Exchange::Binance, DropMode::Reset), 0);
+//! assert_eq!(mock.counters(Exchange::Binance).connections_accepted, 0);
+//! mock.shutdown().await;
+//! # });
+//! ```
+//!
 //! # Time
 //!
 //! A driver task maps wall time to source time, starting at [`MarketSource::start_ts`] once
