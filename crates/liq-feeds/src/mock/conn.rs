@@ -155,7 +155,7 @@ impl Conn {
 
     /// Counts a client message; `true` when it passes the Binance per-second limit.
     fn over_message_rate(&mut self, cfg: &super::MockConfig) -> bool {
-        if !self.session.server_pings() {
+        if !self.session.is_binance() {
             return false;
         }
         let now = Instant::now();
