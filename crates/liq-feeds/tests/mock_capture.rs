@@ -277,8 +277,8 @@ fn every_recording_at_once_and_each_recorded_rest_stream_is_reachable() {
         let (path, query) = pq.split_once('?').unwrap();
         let last = lines(&raw(&dir, file))
             .into_iter()
-            .filter(|l| l["via"] == "rest")
-            .last()
+            .rev()
+            .find(|l| l["via"] == "rest")
             .unwrap();
         let got = src
             .rest(ex, path, query, f64::INFINITY)
