@@ -358,6 +358,37 @@ impl Conn {
                         return end;
                     }
                 }
+                // Timers before traffic: a busy queue must not starve pings and the idle check.
+                _ = ping_iv.tick(), if pings => {
+                    if self.last_pong.elapsed() > cfg.binance_pong_timeout {
+                        Counters::inc(&self.counters().idle_closes);
+                        self.close(CloseCode::Away, "mock: no pong").await;
+                        return End::Server;
+                    }
+                    if !self.stalled() {
+                        let payload = format!("{}", (self.shared.now() * 1000.0) as i64);
+                        Counters::inc(&self.counters().pings_sent);
+                        if !self.send(Message::Ping(payload.into_bytes().into())).await {
+                            return End::Client;
+                        }
+                    }
+                }
+                _ = check_iv.tick() => {
+                    if let Some(limit) = idle
+                        && self.last_activity.elapsed() > limit
+                    {
+                        Counters::inc(&self.counters().idle_closes);
+                        self.close(CloseCode::Away, "mock: idle").await;
+                        return End::Server;
+                    }
+                    if let Some(age) = cfg.max_connection_age
+                        && opened.elapsed() > age
+                    {
+                        Counters::inc(&self.counters().age_closes);
+                        self.close(CloseCode::Away, "mock: connection age").await;
+                        return End::Server;
+                    }
+                }
                 msg = self.ws.next() => {
                     let Some(Ok(msg)) = msg else { return End::Client };
                     self.last_activity = Instant::now();
@@ -391,36 +422,6 @@ impl Conn {
                     let Some(out) = out else { return End::Server };
                     if !self.send_out(out).await {
                         return End::Client;
-                    }
-                }
-                _ = ping_iv.tick(), if pings => {
-                    if self.last_pong.elapsed() > cfg.binance_pong_timeout {
-                        Counters::inc(&self.counters().idle_closes);
-                        self.close(CloseCode::Away, "mock: no pong").await;
-                        return End::Server;
-                    }
-                    if !self.stalled() {
-                        let payload = format!("{}", (self.shared.now() * 1000.0) as i64);
-                        Counters::inc(&self.counters().pings_sent);
-                        if !self.send(Message::Ping(payload.into_bytes().into())).await {
-                            return End::Client;
-                        }
-                    }
-                }
-                _ = check_iv.tick() => {
-                    if let Some(limit) = idle
-                        && self.last_activity.elapsed() > limit
-                    {
-                        Counters::inc(&self.counters().idle_closes);
-                        self.close(CloseCode::Away, "mock: idle").await;
-                        return End::Server;
-                    }
-                    if let Some(age) = cfg.max_connection_age
-                        && opened.elapsed() > age
-                    {
-                        Counters::inc(&self.counters().age_closes);
-                        self.close(CloseCode::Away, "mock: connection age").await;
-                        return End::Server;
                     }
                 }
             }
