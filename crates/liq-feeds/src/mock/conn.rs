@@ -54,7 +54,14 @@ async fn handle(tcp: TcpStream, exchange: Exchange, shared: Arc<Shared>) {
         .next_conn
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut opened = None;
+    let admitted = shared.admit_connect(exchange);
     let callback = |req: &Request, resp: Response| {
+        if !admitted {
+            return Err(error_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many connection requests".to_owned(),
+            ));
+        }
         let uri = req.uri();
         match Session::open(
             exchange,
