@@ -204,3 +204,89 @@ async fn a_recording_served_through_the_mock() {
     assert_eq!(mock.counters(Exchange::Okx).messages_sent, 8);
     mock.shutdown().await;
 }
+
+#[test]
+fn every_recording_at_once_and_each_recorded_rest_stream_is_reachable() {
+    let Some(dir) = shared_fixtures::dir("every_recording_at_once") else {
+        return;
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("raw"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 33);
+    let mut src = CaptureSource::open_many(&files).unwrap();
+    let msgs = drain(&mut src);
+    let expected: usize = files.iter().map(|f| ws_data(f).len()).sum();
+    assert_eq!(msgs.len(), expected);
+    assert!(msgs.windows(2).all(|w| w[0].ts <= w[1].ts));
+    assert!(msgs.iter().all(|m| !m.topic.is_empty()));
+    let stats = src.stats();
+    assert_eq!(stats.bad_lines, 0);
+    let rest_lines: usize = files
+        .iter()
+        .map(|f| lines(f).iter().filter(|l| l["via"] == "rest").count())
+        .sum();
+    assert_eq!(stats.rest as usize, rest_lines);
+    // Each recorded REST stream, asked the way a client asks it, gets its last recorded body.
+    let asks = [
+        (
+            Exchange::Binance,
+            "/fapi/v1/depth?symbol=BTCUSDT&limit=1000",
+            "binance_perp_btcusdt_depth.jsonl",
+        ),
+        (
+            Exchange::Binance,
+            "/dapi/v1/depth?symbol=BTCUSD_PERP&limit=1000",
+            "binance_perp_btcusd_perp_depth.jsonl",
+        ),
+        (
+            Exchange::Binance,
+            "/api/v3/depth?symbol=BTCUSDT&limit=100",
+            "binance_spot_btcusdt_depth.jsonl",
+        ),
+        (
+            Exchange::Binance,
+            "/fapi/v1/fundingRate?symbol=BTCUSDT&limit=1",
+            "binance_perp_btcusdt_funding.jsonl",
+        ),
+        (
+            Exchange::Binance,
+            "/dapi/v1/openInterest?symbol=BTCUSD_PERP",
+            "binance_perp_btcusd_perp_open_interest.jsonl",
+        ),
+        (
+            Exchange::Bybit,
+            "/v5/market/orderbook?category=linear&symbol=BTCUSDT&limit=200",
+            "bybit_perp_btcusdt_depth.jsonl",
+        ),
+        (
+            Exchange::Bybit,
+            "/v5/market/orderbook?category=inverse&symbol=BTCUSD&limit=200",
+            "bybit_perp_btcusd_depth.jsonl",
+        ),
+        (
+            Exchange::Bybit,
+            "/v5/market/orderbook?category=spot&symbol=BTCUSDC&limit=200",
+            "bybit_spot_btcusdc_depth.jsonl",
+        ),
+    ];
+    for (ex, pq, file) in asks {
+        let (path, query) = pq.split_once('?').unwrap();
+        let last = lines(&raw(&dir, file))
+            .into_iter()
+            .rev()
+            .find(|l| l["via"] == "rest")
+            .unwrap();
+        let got = src
+            .rest(ex, path, query, f64::INFINITY)
+            .unwrap_or_else(|| panic!("{pq}"));
+        assert_eq!(
+            serde_json::from_str::<Value>(&got.body).unwrap(),
+            last["msg"],
+            "{pq}"
+        );
+    }
+}

@@ -294,3 +294,26 @@ async fn connections_close_at_the_maximum_age() {
     );
     mock.shutdown().await;
 }
+
+#[tokio::test]
+async fn connection_requests_past_the_rate_limit_get_429() {
+    let cfg = MockConfig {
+        max_connects_per_sec: Some(2),
+        ..fast(1)
+    };
+    let mock = MockExchange::start(Box::new(VecSource::default()), cfg)
+        .await
+        .unwrap();
+    let url = format!("{}/ws/v5/public", mock.ws_url(Exchange::Okx));
+    // Three requests back to back (well inside one second): the third is refused.
+    let _a = connect(&url).await;
+    let _b = connect(&url).await;
+    let err = tokio_tungstenite::connect_async(&url).await.unwrap_err();
+    assert!(err.to_string().contains("429"), "{err}");
+    assert!(
+        mock.wait_until(Exchange::Okx, DEADLINE, |c| c.handshakes_rejected == 1
+            && c.connections_accepted == 2)
+            .await
+    );
+    mock.shutdown().await;
+}

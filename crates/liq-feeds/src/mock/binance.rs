@@ -9,7 +9,8 @@
 //! - tiers: `@depth`, `@bookTicker`, `@trade` are public; `@aggTrade`, `@markPrice`,
 //!   `@forceOrder`, klines and the rest are market. A stream on the wrong tier is acknowledged but
 //!   never delivers data (counted as `wrong_path_subscriptions`).
-//! - `{"method":"SUBSCRIBE","params":[..],"id":N}` -> `{"result":null,"id":N}`; `UNSUBSCRIBE`,
+//! - `{"method":"SUBSCRIBE","params":[..],"id":N}` -> `{"result":null,"id":N}` (`id` an
+//!   unsigned integer, as documented); `UNSUBSCRIBE`,
 //!   `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`/`GET_PROPERTY` (`combined`); errors as
 //!   `{"error":{"code":C,"msg":".."},"id":N}` (codes 0..3 of the docs' error table).
 //! - at most `binance_max_streams` (200) streams per connection: more in the URL refuses the
@@ -174,6 +175,13 @@ impl BinanceSession {
             Err(e) => return vec![error_reply(3, &format!("Invalid JSON: {e}"), &Value::Null)],
         };
         let id = req.get("id").cloned().unwrap_or(Value::Null);
+        if !id.is_u64() {
+            return vec![error_reply(
+                2,
+                "Invalid request: request ID must be an unsigned integer",
+                &Value::Null,
+            )];
+        }
         let method = req.get("method").and_then(Value::as_str).unwrap_or("");
         let params: Vec<String> = req
             .get("params")
@@ -220,6 +228,9 @@ impl BinanceSession {
                         self.combined = *b;
                         vec![Action::Reply(json!({"result": null, "id": id}).to_string())]
                     }
+                    Some((Some("combined"), _)) => {
+                        vec![error_reply(1, "Invalid value type: expected Boolean", &id)]
+                    }
                     _ => vec![error_reply(0, "Unknown property", &id)],
                 }
             }
@@ -230,14 +241,19 @@ impl BinanceSession {
             }
             _ => vec![error_reply(
                 2,
-                &format!("Invalid request: unknown method {method:?}"),
+                &format!(
+                    "Invalid request: unknown variant {method}, expected one of SUBSCRIBE, \
+                     UNSUBSCRIBE, LIST_SUBSCRIPTIONS, SET_PROPERTY, GET_PROPERTY"
+                ),
                 &id,
             )],
         }
     }
 }
 
-/// `{"error":{"code":..,"msg":..},"id":..}`.
+/// `{"error":{"code":..,"msg":..},"id":..}`: the codes and messages of the docs' "Error
+/// Messages" table (USD-M "Live Subscribing/Unsubscribing to streams"), in the envelope the
+/// server sends.
 fn error_reply(code: i64, msg: &str, id: &Value) -> Action {
     Action::Error(json!({"error": {"code": code, "msg": msg}, "id": id}).to_string())
 }
@@ -285,6 +301,10 @@ mod tests {
         );
         let a = s.on_text(r#"{"method":"SUBSCRIBE","params":["c@aggTrade"],"id":2}"#);
         assert!(matches!(&a[0], Action::Error(e) if e.contains("too many streams")));
+        let a = s.on_text(r#"{"method":"SUBSCRIBE","params":["c@aggTrade"],"id":"x"}"#);
+        assert!(matches!(&a[0], Action::Error(e) if e.contains("unsigned integer")));
+        let a = s.on_text(r#"{"method":"SUBSCRIB","id":5}"#);
+        assert!(matches!(&a[0], Action::Error(e) if e.contains("unknown variant SUBSCRIB")));
         let a = s.on_text("{nope");
         assert!(matches!(&a[0], Action::Error(e) if e.contains("\"code\":3")));
     }

@@ -54,7 +54,14 @@ async fn handle(tcp: TcpStream, exchange: Exchange, shared: Arc<Shared>) {
         .next_conn
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut opened = None;
+    let admitted = shared.admit_connect(exchange);
     let callback = |req: &Request, resp: Response| {
+        if !admitted {
+            return Err(error_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many connection requests".to_owned(),
+            ));
+        }
         let uri = req.uri();
         match Session::open(
             exchange,
@@ -155,7 +162,7 @@ impl Conn {
 
     /// Counts a client message; `true` when it passes the Binance per-second limit.
     fn over_message_rate(&mut self, cfg: &super::MockConfig) -> bool {
-        if !self.session.server_pings() {
+        if !self.session.is_binance() {
             return false;
         }
         let now = Instant::now();
@@ -358,6 +365,37 @@ impl Conn {
                         return end;
                     }
                 }
+                // Timers before traffic: a busy queue must not starve pings and the idle check.
+                _ = ping_iv.tick(), if pings => {
+                    if self.last_pong.elapsed() > cfg.binance_pong_timeout {
+                        Counters::inc(&self.counters().idle_closes);
+                        self.close(CloseCode::Away, "mock: no pong").await;
+                        return End::Server;
+                    }
+                    if !self.stalled() {
+                        let payload = format!("{}", (self.shared.now() * 1000.0) as i64);
+                        Counters::inc(&self.counters().pings_sent);
+                        if !self.send(Message::Ping(payload.into_bytes().into())).await {
+                            return End::Client;
+                        }
+                    }
+                }
+                _ = check_iv.tick() => {
+                    if let Some(limit) = idle
+                        && self.last_activity.elapsed() > limit
+                    {
+                        Counters::inc(&self.counters().idle_closes);
+                        self.close(CloseCode::Away, "mock: idle").await;
+                        return End::Server;
+                    }
+                    if let Some(age) = cfg.max_connection_age
+                        && opened.elapsed() > age
+                    {
+                        Counters::inc(&self.counters().age_closes);
+                        self.close(CloseCode::Away, "mock: connection age").await;
+                        return End::Server;
+                    }
+                }
                 msg = self.ws.next() => {
                     let Some(Ok(msg)) = msg else { return End::Client };
                     self.last_activity = Instant::now();
@@ -391,36 +429,6 @@ impl Conn {
                     let Some(out) = out else { return End::Server };
                     if !self.send_out(out).await {
                         return End::Client;
-                    }
-                }
-                _ = ping_iv.tick(), if pings => {
-                    if self.last_pong.elapsed() > cfg.binance_pong_timeout {
-                        Counters::inc(&self.counters().idle_closes);
-                        self.close(CloseCode::Away, "mock: no pong").await;
-                        return End::Server;
-                    }
-                    if !self.stalled() {
-                        let payload = format!("{}", (self.shared.now() * 1000.0) as i64);
-                        Counters::inc(&self.counters().pings_sent);
-                        if !self.send(Message::Ping(payload.into_bytes().into())).await {
-                            return End::Client;
-                        }
-                    }
-                }
-                _ = check_iv.tick() => {
-                    if let Some(limit) = idle
-                        && self.last_activity.elapsed() > limit
-                    {
-                        Counters::inc(&self.counters().idle_closes);
-                        self.close(CloseCode::Away, "mock: idle").await;
-                        return End::Server;
-                    }
-                    if let Some(age) = cfg.max_connection_age
-                        && opened.elapsed() > age
-                    {
-                        Counters::inc(&self.counters().age_closes);
-                        self.close(CloseCode::Away, "mock: connection age").await;
-                        return End::Server;
                     }
                 }
             }

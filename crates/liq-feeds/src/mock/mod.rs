@@ -35,6 +35,27 @@
 //! - OKX v5: one `{"event":"subscribe","arg":..,"connId":..}` per arg, `{"event":"error",
 //!   "code":"60018"|"60012",..}` for bad args or JSON; text `ping` -> `pong`; idle close (30 s).
 //!
+//! # Example
+//!
+//! ```
+//! use liq_core::event::Exchange;
+//! use liq_feeds::mock::{DropMode, MockConfig, MockExchange, VecSource};
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let cfg = MockConfig { speed: f64::INFINITY, ..MockConfig::default() };
+//! let mock = MockExchange::start(Box::new(VecSource::default()), cfg).await.unwrap();
+//! // Point a connector at the mock:
+//! let url = format!("{}/market/stream?streams=!forceOrder@arr", mock.ws_url(Exchange::Binance));
+//! assert!(url.starts_with("ws://127.0.0.1:"));
+//! let rest = format!("{}/fapi/v1/openInterest?symbol=BTCUSDT", mock.rest_url(Exchange::Binance));
+//! assert!(rest.starts_with("http://127.0.0.1:"));
+//! // Faults apply to the connections open now.
+//! assert_eq!(mock.drop_connections(Exchange::Binance, DropMode::Reset), 0);
+//! assert_eq!(mock.counters(Exchange::Binance).connections_accepted, 0);
+//! mock.shutdown().await;
+//! # });
+//! ```
+//!
 //! # Time
 //!
 //! A driver task maps wall time to source time, starting at [`MarketSource::start_ts`] once
@@ -134,6 +155,9 @@ pub struct MockConfig {
     pub okx_idle_timeout: Duration,
     /// Close every connection at this age (Binance: 24 h); `None`: never.
     pub max_connection_age: Option<Duration>,
+    /// Refuse a WebSocket handshake with HTTP 429 past this many per second per exchange
+    /// (OKX documents 3 connection requests per second per IP); `None`: no limit.
+    pub max_connects_per_sec: Option<u32>,
     /// Binance request-weight budget per window (documented: 2400 per minute per IP).
     pub rest_weight_limit: u32,
     /// Length of the Binance weight window (documented: 1 minute).
@@ -163,6 +187,7 @@ impl Default for MockConfig {
             bybit_max_args_chars: 21_000,
             okx_idle_timeout: Duration::from_secs(30),
             max_connection_age: None,
+            max_connects_per_sec: None,
             rest_weight_limit: 2400,
             rest_weight_window: Duration::from_secs(60),
             rest_ban: Duration::from_secs(120),
@@ -200,6 +225,8 @@ pub(crate) struct Shared {
     pub(crate) sub_changed: Notify,
     pub(crate) next_conn: AtomicU64,
     pub(crate) rest: Mutex<[rest::RestState; 3]>,
+    /// Recent handshake times per exchange (for `max_connects_per_sec`).
+    pub(crate) connects: Mutex<[std::collections::VecDeque<tokio::time::Instant>; 3]>,
     pub(crate) shutdown: watch::Receiver<bool>,
 }
 
@@ -218,6 +245,27 @@ pub(crate) fn idx(exchange: Exchange) -> usize {
 }
 
 impl Shared {
+    /// Records a connection attempt; `false` when it passes `max_connects_per_sec`.
+    pub(crate) fn admit_connect(&self, exchange: Exchange) -> bool {
+        let Some(limit) = self.cfg.max_connects_per_sec else {
+            return true;
+        };
+        let now = tokio::time::Instant::now();
+        let mut all = lock(&self.connects);
+        let q = &mut all[idx(exchange)];
+        while q
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+        {
+            q.pop_front();
+        }
+        if q.len() >= limit as usize {
+            return false;
+        }
+        q.push_back(now);
+        true
+    }
+
     /// The counters of an exchange.
     pub(crate) fn counters(&self, exchange: Exchange) -> &Counters {
         &self.counters[idx(exchange)]
@@ -261,6 +309,7 @@ impl MockExchange {
             sub_changed: Notify::new(),
             next_conn: AtomicU64::new(1),
             rest: Mutex::new(Default::default()),
+            connects: Mutex::new(Default::default()),
             shutdown: shutdown_rx,
             cfg: config,
         });

@@ -108,6 +108,11 @@ impl Session {
 
     /// Whether the server sends WebSocket Ping frames (Binance: every 3 minutes, documented).
     pub(crate) fn server_pings(&self) -> bool {
+        self.is_binance()
+    }
+
+    /// Whether this is a Binance connection.
+    pub(crate) fn is_binance(&self) -> bool {
         matches!(self, Session::Binance(_))
     }
 
