@@ -243,6 +243,19 @@ async fn rest_429_is_respected_without_a_ban() {
         m.wait_until(Exchange::Binance, DEADLINE, |c| c.rest_429 >= 1)
             .await
     );
+    // The mock counts its 429 before the client has read it: wait for the client's count
+    // (under load the test used to look too early).
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while run
+        .feeds
+        .rest_client()
+        .limits(Exchange::Binance)
+        .rate_limited
+        < 1
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let limits = run.feeds.rest_client().limits(Exchange::Binance);
     assert_eq!(limits.rate_limited, 1);
     // After Retry-After the poller succeeds again; the mock never had to ban us.
