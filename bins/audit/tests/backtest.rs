@@ -9,9 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use audit::backtest::predict::{PerSide, PredDist, PredLayers, Prediction};
-use audit::backtest::score::{self, Bar, BinnedMinute, Liq, Scores, Truth};
+use audit::backtest::score::{self, BinnedMinute, Scores, Truth};
 use audit::backtest::{self, Options, Report, report};
-use liq_core::heatmap::replay::ReplayRecord;
 use serde_json::Value;
 
 const FILE_308: &str = "btc_2026-01-29T0114Z_308m.jsonl";
@@ -362,26 +361,7 @@ fn emitted_predictions_rescore_to_the_same_rows() {
         };
         binned.push(BinnedMinute::from_prediction(&p).unwrap());
     }
-    let mut truth = Truth::default();
-    for r in liq_store::capture::read_replay(&file).unwrap() {
-        match r {
-            ReplayRecord::Minute(b) if b.symbol == "BTC" => truth.bars.push(Bar {
-                minute_key: b.minute_key,
-                ts: b.ts,
-                src: b.src,
-                close: b.close,
-                high: b.high,
-                low: b.low,
-            }),
-            ReplayRecord::Liquidation(l) if l.symbol == "BTC" => truth.liqs.push(Liq {
-                ts: l.ts,
-                side: l.side,
-                price: l.price,
-                notional: l.notional_usd,
-            }),
-            _ => {}
-        }
-    }
+    let truth = Truth::read(&file).unwrap();
     // The emitted `dist` scores as the forecast did in-process (shortest round-trip floats).
     let rescored_v2 = backtest::v2::rows_v2(&backtest::v2::score(&truth, &binned).unwrap());
     let as_json_v2 = |rows: &[backtest::v2::RowV2]| serde_json::to_value(rows).unwrap();

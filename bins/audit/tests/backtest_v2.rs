@@ -7,10 +7,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use audit::backtest::predict::{Prediction, WARMUP};
-use audit::backtest::score::{Bar, BinnedMinute, Liq, Truth};
+use audit::backtest::score::{BinnedMinute, Truth};
 use audit::backtest::v2::{self, RowV2, ScoresV2};
 use audit::backtest::{self, Options};
-use liq_core::heatmap::replay::ReplayRecord;
 
 /// Tolerance of the `heat` columns: our engine reproduces the reference's served heatmap on
 /// the shared files to about 1e-8 (3871m) and 1e-6 (639m), not bit for bit (the reach-only
@@ -49,27 +48,7 @@ fn spec_vectors(fixtures: &Path) -> Vec<(String, i64, Vec<String>)> {
 
 /// The BTC truth of a replay, read without the engine.
 fn truth_of(file: &Path) -> Truth {
-    let mut truth = Truth::default();
-    for r in liq_store::capture::read_replay(file).unwrap() {
-        match r {
-            ReplayRecord::Minute(b) if b.symbol == "BTC" => truth.bars.push(Bar {
-                minute_key: b.minute_key,
-                ts: b.ts,
-                src: b.src,
-                close: b.close,
-                high: b.high,
-                low: b.low,
-            }),
-            ReplayRecord::Liquidation(l) if l.symbol == "BTC" => truth.liqs.push(Liq {
-                ts: l.ts,
-                side: l.side,
-                price: l.price,
-                notional: l.notional_usd,
-            }),
-            _ => {}
-        }
-    }
-    truth
+    Truth::read(file).unwrap()
 }
 
 /// Empty predictions at `price = src` for every BTC minute from `K0` on.

@@ -55,6 +55,38 @@ pub struct Truth {
     pub liqs: Vec<Liq>,
 }
 
+impl Truth {
+    /// The BTC truth of a replay read without the engine (what an independent scorer reads).
+    pub fn read(file: &std::path::Path) -> Result<Truth, liq_store::capture::CaptureError> {
+        use liq_core::heatmap::replay::ReplayRecord;
+        let mut truth = Truth::default();
+        for r in liq_store::capture::read_replay(file)? {
+            match r {
+                ReplayRecord::Minute(b) if b.symbol == super::predict::SYMBOL => {
+                    truth.bars.push(Bar {
+                        minute_key: b.minute_key,
+                        ts: b.ts,
+                        src: b.src,
+                        close: b.close,
+                        high: b.high,
+                        low: b.low,
+                    })
+                }
+                ReplayRecord::Liquidation(l) if l.symbol == super::predict::SYMBOL => {
+                    truth.liqs.push(Liq {
+                        ts: l.ts,
+                        side: l.side,
+                        price: l.price,
+                        notional: l.notional_usd,
+                    })
+                }
+                _ => {}
+            }
+        }
+        Ok(truth)
+    }
+}
+
 /// The rows of section 7, in report order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RowKind {
