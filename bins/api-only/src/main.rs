@@ -28,34 +28,6 @@ struct Args {
     cors_origin: Option<String>,
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for SIGINT");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
-}
-
 async fn run(args: Args) -> anyhow::Result<()> {
     if !args.data_dir.is_dir() {
         anyhow::bail!("--data-dir {} is not a directory", args.data_dir.display());
@@ -90,7 +62,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             let _ = stop_rx.wait_for(|s| *s).await;
         },
     ));
-    serve(listener, state, shutdown_signal()).await?;
+    serve(listener, state, liq_api::shutdown_signal()).await?;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let _ = reload.await;

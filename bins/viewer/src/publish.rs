@@ -185,7 +185,7 @@ impl Publisher {
         {
             Ok(rt) => {
                 tracing::info!("replay done; serving the API until Ctrl-C");
-                rt.block_on(shutdown_signal());
+                rt.block_on(liq_api::shutdown_signal());
             }
             Err(e) => tracing::warn!(error = %e, "cannot wait for a signal"),
         }
@@ -204,33 +204,5 @@ impl Publisher {
 impl Drop for Publisher {
     fn drop(&mut self) {
         self.shutdown();
-    }
-}
-
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for SIGINT");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
     }
 }

@@ -93,7 +93,7 @@ pub fn run(a: ServiceArgs<'_>) -> anyhow::Result<()> {
         .build()?;
     let stop = Arc::clone(&a.stop);
     rt.spawn(async move {
-        crate::publish::shutdown_signal().await;
+        liq_api::shutdown_signal().await;
         stop.store(true, Ordering::Relaxed);
     });
     let mut ingest = Ingest::new();

@@ -32,6 +32,7 @@ pub use query::{Params, parse_float, parse_int};
 pub use routes::{HANDLER_TIMEOUT, PATHS, router};
 pub use server::{
     HEADER_READ_TIMEOUT, IDLE_TIMEOUT, SHUTDOWN_GRACE, Timeouts, WRITE_TIMEOUT, serve, serve_with,
+    shutdown_signal,
 };
 pub use snapshot::{Fields, Snapshot, SnapshotError};
 pub use state::{AppState, Clock, Options, SymbolSlot, Version};
