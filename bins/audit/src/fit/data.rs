@@ -9,10 +9,8 @@ use liq_core::compat::ReferenceCompat;
 use liq_core::forecast::{CONSTANTS, Dist, MassInputs, reach};
 
 use crate::backtest::BacktestError;
-use crate::backtest::metrics::Band;
-use crate::backtest::predict::{self, EngineSetup, WARMUP};
-use crate::backtest::score::Liq;
-use crate::backtest::v2::window_truth;
+use crate::backtest::predict::{self, EngineSetup};
+use crate::backtest::v2::for_each_window;
 
 /// A cell where liquidations of one side fell in one window.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -39,6 +37,8 @@ pub struct HorizonTruth {
 /// One scored minute.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MinuteData {
+    /// The minute.
+    pub minute_key: i64,
     /// UTC day of the minute (`floor(ts_t / 86400)`).
     pub day: i64,
     /// The engine's layers binned around the minute's reference price.
@@ -80,77 +80,45 @@ pub fn load(file: &Path) -> Result<FileData, BacktestError> {
             bad_lines: replayed.bad_lines,
         });
     }
-    let truth = replayed.truth;
+    let prices: HashMap<i64, f64> = preds.iter().map(|(m, (p, _))| (*m, *p)).collect();
     let mut out = FileData {
         name: super::short_name(file),
         scored: [0; 3],
         minutes: Vec::new(),
     };
-    let (Some(first), Some(last)) = (truth.bars.first(), truth.bars.last()) else {
-        return Ok(out);
-    };
-    let k0 = first.minute_key + WARMUP;
-    let t_end = last.ts;
-    let closes: Vec<(i64, f64)> = truth.bars.iter().map(|b| (b.minute_key, b.close)).collect();
-    let sig: Vec<Vec<f64>> = CONSTANTS
-        .iter()
-        .map(|k| reach::sigmas(&closes, k.hl))
-        .collect();
-    let mut liqs: Vec<&Liq> = truth.liqs.iter().collect();
-    liqs.sort_by(|a, b| a.ts.total_cmp(&b.ts));
-    // The later line of a minute key wins, as in the scorers.
-    let mut line_of: HashMap<i64, usize> = HashMap::new();
-    for (i, b) in truth.bars.iter().enumerate() {
-        line_of.insert(b.minute_key, i);
-    }
-    let mut keys: Vec<i64> = preds.keys().copied().filter(|m| *m >= k0).collect();
-    keys.sort_unstable();
-    for m in keys {
-        let (Some((price, inputs)), Some(&line)) = (preds.remove(&m), line_of.get(&m)) else {
-            continue;
+    // The windows come in minute order: gather each minute's horizons.
+    let mut minutes: Vec<MinuteData> = Vec::new();
+    for_each_window(&replayed.truth, &prices, &mut out.scored, |w| {
+        let k = &CONSTANTS[w.hi];
+        let cells: [Vec<TruthCell>; 2] = std::array::from_fn(|s| {
+            w.cells[s]
+                .iter()
+                .map(|&(j, n, c)| TruthCell { j, n, c })
+                .collect()
+        });
+        let lnq_reach = std::array::from_fn(|s| {
+            let q = reach::mix(&w.r[s], k.eps);
+            cells[s].iter().map(|c| q[c.j].ln()).collect()
+        });
+        let h = HorizonTruth {
+            r: w.r,
+            cells,
+            lnq_reach,
         };
-        let bar = &truth.bars[line];
-        if bar.close.is_nan() || bar.close <= 0.0 {
-            continue;
-        }
-        let band = Band::new(price);
-        let mut horizons: [Option<HorizonTruth>; 3] = [None, None, None];
-        for (hi, k) in CONSTANTS.iter().enumerate() {
-            let end = bar.ts + 60.0 * k.horizon as f64;
-            if end > t_end {
-                continue;
-            }
-            out.scored[hi] += 1;
-            let lo = liqs.partition_point(|l| l.ts <= bar.ts);
-            let up = liqs.partition_point(|l| l.ts <= end).max(lo);
-            if lo == up {
-                continue;
-            }
-            let cells = window_truth(&band, &liqs[lo..up]);
-            let r = reach::reach_weights(price, bar.close, sig[hi][line], k);
-            let cells: [Vec<TruthCell>; 2] = std::array::from_fn(|s| {
-                cells[s]
-                    .iter()
-                    .map(|&(j, n, c)| TruthCell { j, n, c })
-                    .collect()
-            });
-            let lnq_reach = std::array::from_fn(|s| {
-                let q = reach::mix(&r[s], k.eps);
-                cells[s].iter().map(|c| q[c.j].ln()).collect()
-            });
-            horizons[hi] = Some(HorizonTruth {
-                r,
-                cells,
-                lnq_reach,
-            });
-        }
-        if horizons.iter().any(Option::is_some) {
-            out.minutes.push(MinuteData {
-                day: (bar.ts / 86_400.0).floor() as i64,
+        if minutes.last().is_none_or(|m| m.minute_key != w.minute_key)
+            && let Some((_, inputs)) = preds.remove(&w.minute_key)
+        {
+            minutes.push(MinuteData {
+                minute_key: w.minute_key,
+                day: w.day,
                 inputs,
-                horizons,
+                horizons: [None, None, None],
             });
         }
-    }
+        if let Some(m) = minutes.last_mut().filter(|m| m.minute_key == w.minute_key) {
+            m.horizons[w.hi] = Some(h);
+        }
+    })?;
+    out.minutes = minutes;
     Ok(out)
 }

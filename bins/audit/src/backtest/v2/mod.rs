@@ -153,7 +153,7 @@ fn side_index(l: &Liq) -> usize {
 }
 
 /// The truth of one window: per side the cells with a liquidation, `(cell, n, c)`.
-pub(crate) fn window_truth(band: &Band, liqs: &[&Liq]) -> [Vec<(usize, f64, f64)>; 2] {
+fn window_truth(band: &Band, liqs: &[&Liq]) -> [Vec<(usize, f64, f64)>; 2] {
     let mut n = [[0.0f64; CELLS]; 2];
     let mut c = [[0u64; CELLS]; 2];
     for l in liqs {
@@ -207,8 +207,80 @@ pub fn score(truth: &Truth, preds: &[BinnedMinute]) -> Result<ScoresV2, V2Error>
             out.sums[ri] = std::array::from_fn(|_| Some(DaySums::new()));
         }
     }
+    let by_key: HashMap<i64, &BinnedMinute> = preds.iter().map(|p| (p.minute_key, p)).collect();
+    let prices: HashMap<i64, f64> = by_key.iter().map(|(m, p)| (*m, p.price)).collect();
+    let zero = [0.0; super::metrics::BINS];
+    let sums_of = &mut out.sums;
+    for_each_window(truth, &prices, &mut out.minutes, |w| {
+        let Some(pred) = by_key.get(&w.minute_key) else {
+            return;
+        };
+        let (hi, k, r) = (w.hi, &CONSTANTS[w.hi], &w.r);
+        for (s, cells) in w.cells.iter().enumerate() {
+            if cells.is_empty() {
+                continue;
+            }
+            let reach_q = reach::mix(&r[s], k.eps);
+            let lr: Vec<f64> = cells.iter().map(|(j, ..)| reach_q[*j].ln()).collect();
+            for (ri, kind) in RowV2Kind::ALL.iter().enumerate() {
+                let Some(sums) = sums_of[ri][hi].as_mut() else {
+                    continue;
+                };
+                let q = match kind {
+                    RowV2Kind::ReachOnly => reach_q,
+                    RowV2Kind::Uniform => [1.0 / CELLS as f64; CELLS],
+                    RowV2Kind::HeatmapDirect => reach::direct(&pred.model[s], k.eps_heat),
+                    RowV2Kind::ReachHeatmap => {
+                        let heat = reach::mean_one(&pred.model[s]);
+                        reach::reach_mass(&r[s], &[(k.g_heat, &heat)], k.eps)
+                    }
+                    RowV2Kind::ProjectionDirect => reach::direct(
+                        pred.projection.as_ref().map_or(&zero, |v| &v[s]),
+                        k.eps_heat,
+                    ),
+                    RowV2Kind::TapeDirect => {
+                        reach::direct(pred.tape.as_ref().map_or(&zero, |v| &v[s]), k.eps_tape)
+                    }
+                    RowV2Kind::Forecast => match &pred.forecast {
+                        Some(f) => f[hi][s],
+                        // A line without the forecast where others have it (spec 3).
+                        None => continue,
+                    },
+                };
+                add(&mut sums.entry(w.day).or_default()[s], cells, &q, &lr);
+            }
+        }
+    })?;
+    Ok(out)
+}
+
+/// One scored window (spec 2.1, 2.2) with at least one liquidation in it.
+pub struct Window {
+    /// The scored minute.
+    pub minute_key: i64,
+    /// Its UTC day (`floor(ts_t / 86400)`), the bootstrap unit.
+    pub day: i64,
+    /// Index of the horizon in [`CONSTANTS`].
+    pub hi: usize,
+    /// The truth per side `[long, short]`: `(cell, notional, events)` of each cell hit.
+    pub cells: [Vec<(usize, f64, f64)>; 2],
+    /// The reach weights per side, before normalisation (spec 2.5).
+    pub r: [Dist; 2],
+}
+
+/// Walks the scored minutes of protocol v2: every minute key of `prices` (its reference
+/// price) at or after `K0` with a minute line, at every horizon whose window ends by
+/// `T_end`. Counts them per horizon into `minutes` and hands every window that holds a
+/// liquidation to `f`, in minute order. A scored minute whose close is not positive is an
+/// invalid replay (spec 4).
+pub fn for_each_window(
+    truth: &Truth,
+    prices: &HashMap<i64, f64>,
+    minutes: &mut [u64; 3],
+    mut f: impl FnMut(&Window),
+) -> Result<(), V2Error> {
     let (Some(first), Some(last)) = (truth.bars.first(), truth.bars.last()) else {
-        return Ok(out);
+        return Ok(());
     };
     let k0 = first.minute_key + WARMUP;
     let t_end = last.ts;
@@ -226,20 +298,17 @@ pub fn score(truth: &Truth, preds: &[BinnedMinute]) -> Result<ScoresV2, V2Error>
         .enumerate()
         .map(|(i, b)| (b.minute_key, i))
         .collect();
-    let by_key: HashMap<i64, &BinnedMinute> = preds.iter().map(|p| (p.minute_key, p)).collect();
-    let mut keys: Vec<i64> = by_key.keys().copied().filter(|m| *m >= k0).collect();
+    let mut keys: Vec<i64> = prices.keys().copied().filter(|m| *m >= k0).collect();
     keys.sort_unstable();
     let mut liqs: Vec<&Liq> = truth.liqs.iter().collect();
     liqs.sort_by(|a, b| a.ts.total_cmp(&b.ts));
-    let zero = [0.0; super::metrics::BINS];
     for m in keys {
-        let (Some(pred), Some(&line)) = (by_key.get(&m), line_of.get(&m)) else {
+        let (Some(&price), Some(&line)) = (prices.get(&m), line_of.get(&m)) else {
             continue;
         };
         let bar = &truth.bars[line];
         let ts_t = bar.ts;
-        let day = (ts_t / 86_400.0).floor() as i64;
-        let band = Band::new(pred.price);
+        let band = Band::new(price);
         for (hi, k) in CONSTANTS.iter().enumerate() {
             debug_assert_eq!(k.horizon, HORIZONS[hi]);
             let end = ts_t + 60.0 * k.horizon as f64;
@@ -252,53 +321,24 @@ pub fn score(truth: &Truth, preds: &[BinnedMinute]) -> Result<ScoresV2, V2Error>
                     close: bar.close,
                 });
             }
-            out.minutes[hi] += 1;
+            minutes[hi] += 1;
             let lo = liqs.partition_point(|l| l.ts <= ts_t);
             let up = liqs.partition_point(|l| l.ts <= end).max(lo);
             if lo == up {
                 continue;
             }
-            let truth_cells = window_truth(&band, &liqs[lo..up]);
             let sigma = sig
                 .iter()
                 .find(|(hl, _)| *hl == k.hl)
                 .map_or(reach::SIGMA_FLOOR, |(_, v)| v[line]);
-            let r = reach::reach_weights(pred.price, bar.close, sigma, k);
-            for (s, cells) in truth_cells.iter().enumerate() {
-                if cells.is_empty() {
-                    continue;
-                }
-                let reach_q = reach::mix(&r[s], k.eps);
-                let lr: Vec<f64> = cells.iter().map(|(j, ..)| reach_q[*j].ln()).collect();
-                for (ri, kind) in RowV2Kind::ALL.iter().enumerate() {
-                    let Some(sums) = out.sums[ri][hi].as_mut() else {
-                        continue;
-                    };
-                    let q = match kind {
-                        RowV2Kind::ReachOnly => reach_q,
-                        RowV2Kind::Uniform => [1.0 / CELLS as f64; CELLS],
-                        RowV2Kind::HeatmapDirect => reach::direct(&pred.model[s], k.eps_heat),
-                        RowV2Kind::ReachHeatmap => {
-                            let heat = reach::mean_one(&pred.model[s]);
-                            reach::reach_mass(&r[s], &[(k.g_heat, &heat)], k.eps)
-                        }
-                        RowV2Kind::ProjectionDirect => reach::direct(
-                            pred.projection.as_ref().map_or(&zero, |v| &v[s]),
-                            k.eps_heat,
-                        ),
-                        RowV2Kind::TapeDirect => {
-                            reach::direct(pred.tape.as_ref().map_or(&zero, |v| &v[s]), k.eps_tape)
-                        }
-                        RowV2Kind::Forecast => match &pred.forecast {
-                            Some(f) => f[hi][s],
-                            // A line without the forecast where others have it (spec 3).
-                            None => continue,
-                        },
-                    };
-                    add(&mut sums.entry(day).or_default()[s], cells, &q, &lr);
-                }
-            }
+            f(&Window {
+                minute_key: m,
+                day: (ts_t / 86_400.0).floor() as i64,
+                hi,
+                cells: window_truth(&band, &liqs[lo..up]),
+                r: reach::reach_weights(price, bar.close, sigma, k),
+            });
         }
     }
-    Ok(out)
+    Ok(())
 }
